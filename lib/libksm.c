@@ -721,7 +721,7 @@ KSM_EXPORT int ksm_proc_stat(pid_t pid, struct ksm_proc_stat *st)
 
 			if (b == -2)
 				goto bad;
-			if (key[4] == 'e')
+			if (!strcmp(key, "ksm_merge_any"))
 				st->merge_any = b;
 			else
 				st->mergeable = b;

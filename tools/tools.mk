@@ -1,0 +1,45 @@
+# ksmctl and ksm-exec: dynamically linked host tools in $(B)/bin, static ones
+# for the guest initramfs in $(B)/guest/bin. Included by the top Makefile.
+
+TOOLS_VERSION := $(LIBKSM_VERSION)
+TOOLS_CFLAGS := $(CFLAGS) $(WARN) -I$(TOP)/include -DKSMCTL_VERSION='"$(TOOLS_VERSION)"' \
+	-DKSM_EXEC_VERSION='"$(TOOLS_VERSION)"' -DKSM_EXEC_CONFIG='"/etc/ksm-exec.conf"'
+INIH_CFLAGS := $(shell pkg-config --cflags inih 2>/dev/null)
+INIH_LIBS := $(or $(shell pkg-config --libs inih 2>/dev/null),-linih)
+
+KSMCTL_OBJS := $(B)/obj/tools/ksmctl/ksmctl.o $(B)/obj/tools/ksmctl/json.o
+KSM_EXEC_OBJS := $(B)/obj/tools/ksm-exec/ksm-exec.o
+# host binaries find libksm in ../lib, both in the build tree and after install
+TOOLS_RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
+
+.PHONY: tools install-tools
+
+tools: $(B)/bin/ksmctl $(B)/bin/ksm-exec
+userspace: tools
+guest-bin: $(B)/guest/bin/ksmctl $(B)/guest/bin/ksm-exec
+
+$(B)/obj/tools/%.o: $(TOP)/tools/%.c $(TOP)/include/ksm.h $(wildcard $(TOP)/tools/ksmctl/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TOOLS_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
+
+$(B)/bin/ksmctl: $(KSMCTL_OBJS) $(B)/lib/libksm.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(KSMCTL_OBJS) -L$(B)/lib -lksm $(TOOLS_RPATH)
+
+$(B)/bin/ksm-exec: $(KSM_EXEC_OBJS) $(B)/lib/libksm.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(KSM_EXEC_OBJS) -L$(B)/lib -lksm $(INIH_LIBS) $(TOOLS_RPATH)
+
+$(B)/guest/bin/ksmctl: $(KSMCTL_OBJS) $(LIBKSM_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -o $@ $(KSMCTL_OBJS) $(LIBKSM_A)
+
+$(B)/guest/bin/ksm-exec: $(KSM_EXEC_OBJS) $(LIBKSM_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -static -o $@ $(KSM_EXEC_OBJS) $(LIBKSM_A) $(INIH_LIBS)
+
+install-tools: tools
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(B)/bin/ksmctl $(B)/bin/ksm-exec $(DESTDIR)$(BINDIR)/
+
+install: install-tools
