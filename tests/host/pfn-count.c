@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * pfn-count PID ADDR NPAGES: read /proc/PID/pagemap (root) and print
- *   present=P distinct=D
+ *   present=P distinct=D first=PFN
  * for the NPAGES pages from ADDR: D == 1 with P == NPAGES means every page
  * maps the same physical page (merged). Exit 4 if PFNs are hidden (not root).
  */
@@ -54,9 +54,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pfn-count: PFNs hidden (needs CAP_SYS_ADMIN)\n");
 		return 4;
 	}
-	qsort(pfn, present, sizeof(*pfn), cmp);
-	for (long i = 0; i < present; i++)
-		distinct += i == 0 || pfn[i] != pfn[i - 1];
-	printf("present=%ld distinct=%ld\n", present, distinct);
+	{
+		uint64_t first = present ? pfn[0] : 0;
+
+		qsort(pfn, present, sizeof(*pfn), cmp);
+		for (long i = 0; i < present; i++)
+			distinct += i == 0 || pfn[i] != pfn[i - 1];
+		printf("present=%ld distinct=%ld first=0x%llx\n", present, distinct, (unsigned long long)first);
+	}
 	return 0;
 }

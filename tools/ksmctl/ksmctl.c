@@ -336,7 +336,7 @@ static int next_opt(int argc, char **argv, const struct option *opts, struct err
 	int c;
 
 	opterr = 0;
-	c = getopt_long(argc, argv, "+:jp", opts, NULL);
+	c = getopt_long(argc, argv, ":jp", opts, NULL);	/* permute: NAME anywhere */
 	if (c == 'j' || c == 'p') {
 		set_json(c == 'p');
 		return next_opt(argc, argv, opts, e, bad);
