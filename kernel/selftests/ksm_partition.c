@@ -13,7 +13,8 @@
  * result through /proc/PID/pagemap, the partition and global counters and
  * /proc/PID/ksm_stat. It needs root (PFNs in pagemap, sysfs controls).
  *
- * Options: -b MIB  size per process of the 4-process merge (default 16)
+ * Options: -b MIB  memory per process of the 4-process merge (default 16;
+ *                  -b 256 merges 1 GiB in 4 calls: no soft lockup allowed)
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -1394,6 +1395,14 @@ static void test_global(void)
 	/* partition p0, p1 merged before ksmd runs, p2 after */
 	ok = expect_ret(merge(fd, &p[0], 0, 32), 0, "ksm_merge p0");
 	ok &= expect_ret(merge(fd, &p[1], 0, 32), 32, "ksm_merge p1");
+	/*
+	 * A member asking for the global domain itself: whatever madvise()
+	 * and prctl() return, ksmd must not merge its pages.
+	 */
+	ksft_print_msg("member: MADV_MERGEABLE -> %ld, PR_SET_MEMORY_MERGE -> %ld\n",
+		       child_cmd(&p[0], CMD_MADVISE, p[0].addr[0], 32 * pagesize,
+				 MADV_MERGEABLE, 0),
+		       child_cmd(&p[0], CMD_PRCTL_MERGE, 0, 0, 0, 0));
 
 	ksm_set("pages_to_scan", "10000");
 	ksm_set("sleep_millisecs", "10");
