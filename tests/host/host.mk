@@ -7,7 +7,7 @@ HOST_TEST_CFLAGS := $(CFLAGS) $(WARN) -I$(TOP)/include -I$(TOP)/tests/host
 SECCOMP_LIBS := $(or $(shell pkg-config --libs libseccomp 2>/dev/null),-lseccomp)
 
 HOST_TEST_PROGS := $(HT)/test_libksm
-HOST_TEST_HELPERS := $(HT)/ksm-probe $(HT)/seccomp-run $(HT)/pfn-count
+HOST_TEST_HELPERS := $(HT)/ksm-probe $(HT)/seccomp-run $(HT)/pfn-count $(HT)/shared-pfns
 HOST_TEST_SCRIPTS := $(TOP)/tests/host/test_ksm_exec.sh $(TOP)/tests/host/test_ksmctl.sh \
 	$(TOP)/tests/host/test_vmm.sh
 
@@ -28,6 +28,6 @@ $(HT)/ksm-probe $(HT)/seccomp-run: $(HT)/%: $(TOP)/tests/host/%.c
 	@mkdir -p $(@D)
 	$(CC) $(HOST_TEST_CFLAGS) -o $@ $< $(SECCOMP_LIBS)
 
-$(HT)/pfn-count: $(TOP)/tests/host/pfn-count.c
+$(HT)/pfn-count $(HT)/shared-pfns: $(HT)/%: $(TOP)/tests/host/%.c
 	@mkdir -p $(@D)
 	$(CC) $(HOST_TEST_CFLAGS) -o $@ $<
