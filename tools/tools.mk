@@ -43,3 +43,14 @@ install-tools: tools
 	install -m 0755 $(B)/bin/ksmctl $(B)/bin/ksm-exec $(DESTDIR)$(BINDIR)/
 
 install: install-tools
+
+# man pages: section 1 (tools), 2 (syscalls), 3 (libksm); .so links as they are
+MAN_PAGES := $(wildcard $(TOP)/man/man1/*.1 $(TOP)/man/man2/*.2 $(TOP)/man/man3/*.3)
+.PHONY: install-man
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man2 $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 $(TOP)/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(TOP)/man/man2/*.2 $(DESTDIR)$(MANDIR)/man2/
+	install -m 0644 $(TOP)/man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+
+install: install-man
