@@ -804,8 +804,12 @@ static bool pfns_disjoint(struct child *a, int ra, size_t na,
 	qsort(pfn, nb, sizeof(*pfn), cmp_ulong);
 	for (i = 0; i < na && ok; i++) {
 		p = cpfn(a, ra, i);
-		if (p == -1UL || !p)
-			continue;
+		if (p == -1UL || !p) {
+			ksft_print_msg("pid %d page %zu: not present\n",
+				       a->pid, i);
+			ok = false;
+			break;
+		}
 		if (bsearch(&p, pfn, nb, sizeof(*pfn), cmp_ulong)) {
 			ksft_print_msg("pid %d page %zu and pid %d share pfn %lx\n",
 				       a->pid, i, b->pid, p);
@@ -1087,8 +1091,11 @@ static int setup_skip(unsigned long *addr, void *arg)
 				fill_page(p + i * pagesize, key_of(SKIP_KEY(r), i));
 		}
 		if (r == 3)	/* map the page cache pages writable */
-			for (i = 0; i < SKIP_REG; i++)
-				p[i * pagesize + 8] = p[i * pagesize + 8];
+			for (i = 0; i < SKIP_REG; i++) {
+				volatile char *v = p + i * pagesize + 8;
+
+				*v = *v;
+			}
 		if (r == 5 && mprotect(p, rlen, PROT_NONE))
 			return -1;
 	}
@@ -1510,6 +1517,7 @@ static void test_cow(void)
 	const char *name = PREFIX "cow";
 	unsigned long key = KEY(8, 1), a;
 	struct child c[3];
+	long g_sharing;
 	bool ok;
 	int fd, i;
 
@@ -1518,6 +1526,7 @@ static void test_cow(void)
 		fail_n(NR_COW, "cow: setup failed");
 		goto out;
 	}
+	g_sharing = ksm_get("pages_sharing");
 	for (i = 0; i < 3; i++)
 		merge(fd, &c[i], 0, 16);
 	if (!pages_merged(c, 3, 0, 0, 16)) {
@@ -1537,7 +1546,10 @@ static void test_cow(void)
 	ok &= pages_merged(c, 3, 0, 0, 5) && pages_merged(c, 3, 0, 6, 16);
 	ksft_test_result(ok, "cow: the written page gets a private copy, the others stay merged\n");
 
-	ok = expect_part3(name, 16, 31, 3) && expect_merging(c[1].pid, 15);
+	ok = expect_part3(name, 16, 31, 3);
+	ok &= expect_merging(c[1].pid, 15);
+	ok &= expect_ret(ksm_get("pages_sharing") - g_sharing, 31,
+			 "global pages_sharing increase");
 	ksft_test_result(ok, "cow: counters exact right after the write\n");
 
 	/* merging the writer again must account for the broken page */
@@ -2037,7 +2049,9 @@ static void test_syscalls(void)
 	snprintf(msg, sizeof(msg), "%s: '%s'", file, str);		\
 	ok &= expect_ret(write_file(path, str), -(err), msg);		\
 } while (0)
-	W("trigger_merge", "", EINVAL);
+	/* a write of 0 bytes never reaches sysfs: "\n" is the empty one */
+	W("trigger_merge", "\n", EINVAL);
+	W("trigger_merge", " ", EINVAL);
 	W("trigger_merge", "abc", EINVAL);
 	W("trigger_merge", "-1", EINVAL);
 	snprintf(buf, sizeof(buf), "%d 0x%lx", c[0].pid, c[0].addr[0]);
@@ -2062,7 +2076,7 @@ static void test_syscalls(void)
 	W("trigger_merge", buf, EINVAL);
 	snprintf(buf, sizeof(buf), "%d zz yy", c[0].pid);
 	W("trigger_unmerge", buf, EINVAL);
-	W("trigger_unmerge", "", EINVAL);
+	W("trigger_unmerge", "\n", EINVAL);
 	ok &= expect_part3(name, 8, 8, 1);
 	ksft_test_result(ok, "sysfs: malformed trigger_merge/trigger_unmerge writes -> EINVAL\n");
 
@@ -2092,7 +2106,6 @@ static void test_syscalls(void)
 #undef W
 
 	ok = expect_ret(part_add(name), -EEXIST, "add_partition of an existing name");
-	ok &= expect_ret(part_add(""), -EINVAL, "add_partition of ''");
 	ok &= expect_ret(part_add("\n"), -EINVAL, "add_partition of '\\n'");
 	ok &= expect_ret(part_add("a/b"), -EINVAL, "add_partition of 'a/b'");
 	ok &= expect_ret(part_add(".."), -EINVAL, "add_partition of '..'");
