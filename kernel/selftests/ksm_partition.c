@@ -1362,7 +1362,7 @@ static void restore_ksmd(bool run)
 		ksm_set("sleep_millisecs", saved_sleep);
 }
 
-#define NR_GLOBAL	4
+#define NR_GLOBAL	5
 static void test_global(void)
 {
 	const char *name = PREFIX "global";
@@ -1440,6 +1440,16 @@ static void test_global(void)
 		ok &= child_check(&g[i], 0, 0, 32, key) &&
 		      child_check(&p[i], 0, 0, 32, key);
 	ksft_test_result(ok, "isolation: the global domain (ksmd) never shares a PFN with a partition\n");
+
+	/* run=2 unmerges the global domain only */
+	ok = merged && expect_ret(ksm_set("run", "2"), 0, "run=2");
+	ok = ok && pages_private(g, 3, 0, 0, 32) && pages_merged(p, 3, 0, 0, 32) &&
+	     expect_part3(name, 32, 64, 3);
+	for (i = 0; i < 3; i++)
+		ok &= expect_merging(p[i].pid, 32) &&
+		      child_check(&g[i], 0, 0, 32, key);
+	ksm_set("run", "0");
+	ksft_test_result(ok, "isolation: run=2 unmerges the global domain, not the partitions\n");
 	children_stop(g, 3);
 	children_stop(p, 3);
 out:
@@ -1634,7 +1644,7 @@ static void wait_dead(pid_t pid)
 	}
 }
 
-#define NR_BUSY		3
+#define NR_BUSY		4
 static void test_busy(void)
 {
 	const char *a = PREFIX "busy_a", *b = PREFIX "busy_b";
@@ -1678,6 +1688,15 @@ static void test_busy(void)
 	      pfns_disjoint(&c[0], 0, 16, &c[1], 0, 16);
 	ok &= expect_part3(b, 16, 16, 2);
 	ksft_test_result(ok, "busy: after a full unmerge from A the process can join B\n");
+
+	/* a merge that finds nothing to track leaves the process free */
+	child_stop(&c[0]);
+	ok = child_start(&c[0], setup_anon, (void *)16UL) == 0;
+	ok = ok && expect_ret(merge(fa, &c[0], 0, 16), 0, "ksm_merge of untouched memory");
+	ok = ok && expect_part(a, "members", 1);
+	ok = ok && child_fill(&c[0], 0, 0, 16, key) == 0 &&
+	     expect_ret(merge(fb, &c[0], 0, 16), 16, "ksm_merge into B after nothing was tracked in A");
+	ksft_test_result(ok, "busy: a merge that tracks nothing does not make the process a member\n");
 	children_stop(c, 3);
 out:
 	if (fa >= 0)
@@ -2121,6 +2140,103 @@ out:
 	sys_ksm_unlink(name);
 }
 
+/* ---- global knobs and partitions */
+
+#define NR_KNOBS	2
+static void test_knobs(void)
+{
+	const char *name = PREFIX "knobs";
+	char old[32] = "", buf[32];
+	struct child c[5];
+	long pfn[5], chains, dups;
+	int fd, i, k, n;
+	double end;
+	bool ok;
+
+	fd = sys_ksm_open(name, O_CREAT | O_RDWR, 0600);
+	if (fd < 0 || read_file(KSM_DIR "/max_page_sharing", old, sizeof(old))) {
+		fail_n(NR_KNOBS, "knobs: setup failed");
+		goto out;
+	}
+	snprintf(buf, sizeof(buf), "%ld", strtol(old, NULL, 10) + 1);
+	ok = expect_ret(ksm_set("max_page_sharing", buf), -EBUSY,
+			"max_page_sharing while a partition exists");
+	if (!access(KSM_DIR "/merge_across_nodes", F_OK))
+		ok &= expect_ret(ksm_set("merge_across_nodes",
+					 ksm_get("merge_across_nodes") ? "0" : "1"),
+				 -EBUSY, "merge_across_nodes while a partition exists");
+	ksft_test_result(ok, "knobs: max_page_sharing and merge_across_nodes -> EBUSY while a partition exists\n");
+	close(fd);
+	fd = -1;
+	sys_ksm_unlink(name);
+
+	/*
+	 * max_page_sharing=2, 5 processes: per content, two KSM pages of two
+	 * mappings each (a stable node chain of two dups); the third and
+	 * fifth process find only full dups and wait in the unstable tree,
+	 * where the fourth one finds the third.
+	 */
+	for (end = now() + 5; now() < end; usleep(20000))
+		if (!ksm_set("max_page_sharing", "2"))
+			break;
+	fd = sys_ksm_open(name, O_CREAT | O_RDWR, 0600);
+	if (ksm_get("max_page_sharing") != 2 || fd < 0 ||
+	    spawn_n(c, 5, 8, 8, KEY(18, 1), 0)) {
+		ksft_print_msg("cannot set max_page_sharing=2: %d (global pages_shared %ld)\n",
+			       ksm_set("max_page_sharing", "2"),
+			       ksm_get("pages_shared"));
+		ksft_test_result_fail("knobs: max_page_sharing applies to partitions (setup failed)\n");
+		goto out;
+	}
+	ok = true;
+	chains = ksm_get("stable_node_chains");
+	dups = ksm_get("stable_node_dups");
+	for (i = 0; i < 5; i++)
+		ok &= expect_ret(merge(fd, &c[i], 0, 8), i % 2 ? 8 : 0, "ksm_merge");
+	ok &= expect_ret(merge(fd, &c[0], 0, 8), 8, "ksm_merge (first again)");
+	ok &= expect_ret(ksm_get("stable_node_chains") - chains, 8,
+			 "global stable_node_chains increase");
+	ok &= expect_ret(ksm_get("stable_node_dups") - dups, 16,
+			 "global stable_node_dups increase");
+	/* each content: 2 KSM pages and a private one, none mapped > twice */
+	for (i = 0; i < 8; i++) {
+		int distinct = 0;
+
+		for (k = 0; k < 5; k++) {
+			pfn[k] = cpfn(&c[k], 0, i);
+			for (n = 0; n < k && pfn[n] != pfn[k]; n++)
+				;
+			distinct += n == k;
+		}
+		for (k = 0; k < 5; k++) {
+			int users = 0;
+
+			for (n = 0; n < 5; n++)
+				users += pfn[n] == pfn[k];
+			if (users > 2)
+				distinct = -1;
+		}
+		if (distinct != 3) {
+			ksft_print_msg("page %d: %d KSM pages for 5 processes\n",
+				       i, distinct);
+			ok = false;
+		}
+	}
+	ok &= expect_part3(name, 16, 16, 5);
+	for (i = 0; i < 5; i++)
+		ok &= child_check(&c[i], 0, 0, 8, KEY(18, 1));
+	ksft_test_result(ok, "knobs: max_page_sharing applies to partitions (stable node chains)\n");
+	children_stop(c, 5);
+out:
+	if (fd >= 0)
+		close(fd);
+	sys_ksm_unlink(name);
+	if (old[0])
+		for (end = now() + 5; now() < end; usleep(20000))
+			if (!ksm_set("max_page_sharing", old))
+				break;
+}
+
 /* ---- permissions: an unprivileged process (nobody) */
 
 #define NR_PERM		6
@@ -2538,6 +2654,7 @@ static const struct {
 	{ test_lifetime,	NR_LIFE },
 	{ test_exit,		NR_EXIT },
 	{ test_syscalls,	NR_SYSCALL },
+	{ test_knobs,		NR_KNOBS },
 	{ test_perm,		NR_PERM },
 	{ test_race,		NR_RACE },
 	{ test_parallel,	NR_PARALLEL },
