@@ -2239,7 +2239,7 @@ out:
 
 /* ---- permissions: an unprivileged process (nobody) */
 
-#define NR_PERM		6
+#define NR_PERM		7
 static const char *perm_names[NR_PERM] = {
 	"perm: sysfs control and trigger writes refused to an unprivileged user",
 	"perm: ksm_open of a root partition with mode 0600 -> EACCES",
@@ -2247,6 +2247,7 @@ static const char *perm_names[NR_PERM] = {
 	"perm: merging its own processes into a 0666 root partition works",
 	"perm: a partition created by the user is owned by it and merges its processes",
 	"perm: ksm_unlink of root's partition -> EPERM, of its own works",
+	"perm: CAP_SYS_ADMIN overrides mode and owner (ksm_open, ksm_unlink)",
 };
 
 static bool perm_denied(int ret, const char *what)
@@ -2316,6 +2317,12 @@ static void perm_child(int res_fd, struct child *root_child)
 	       expect_ret(merge(fdu, &u[3], 0, 16), 16, "ksm_merge own (second)") &&
 	       expect_part3(PREFIX "user", 16, 16, 2);
 
+	/* left for root to open and unlink */
+	fdu = sys_ksm_open(PREFIX "user2", O_CREAT | O_EXCL | O_RDWR, 0600);
+	if (fdu >= 0)
+		close(fdu);
+	r[6] = fdu >= 0;
+
 	r[5] = expect_err(sys_ksm_unlink(PREFIX "root600"), EPERM,
 			  "ksm_unlink of root's partition") &&
 	       part_exists(PREFIX "root600") &&
@@ -2361,6 +2368,17 @@ static void test_perm(void)
 		unregister_pid(pid);
 	}
 	close(res[0]);
+	/* root opens and unlinks the user's 0600 partition */
+	if (r[6]) {
+		int fdu = sys_ksm_open(PREFIX "user2", O_RDWR, 0);
+
+		r[6] = expect_ret(fdu >= 0, 1, "root ksm_open of a user's 0600 partition") &&
+		       expect_part(PREFIX "user2", "uid", NOBODY) &&
+		       expect_ret(sys_ksm_unlink(PREFIX "user2"), 0,
+				  "root ksm_unlink of a user's partition");
+		if (fdu >= 0)
+			close(fdu);
+	}
 	/* root's process must not have been touched */
 	if (!expect_merging(root_child.pid, 0) ||
 	    !child_check(&root_child, 0, 0, 16, KEY(14, 1)))
@@ -2374,6 +2392,7 @@ out:
 	sys_ksm_unlink(PREFIX "root666");
 	part_remove(PREFIX "root600");
 	sys_ksm_unlink(PREFIX "user");
+	sys_ksm_unlink(PREFIX "user2");
 }
 
 /* ---- writes racing with merges */
@@ -2422,6 +2441,86 @@ static void test_race(void)
 	ksft_test_result(ok, "race: writes during merges are never lost\n");
 out_stop:
 	children_stop(c, 2);
+out:
+	if (fd >= 0)
+		close(fd);
+	sys_ksm_unlink(name);
+}
+
+/* ---- a merge interrupted by a fatal signal, a target exiting mid-merge */
+
+/* fork a process that merges c's region of np pages; -> its pid */
+static pid_t start_merger(int fd, struct child *c, size_t np)
+{
+	int sync[2];
+	pid_t pid;
+	char ch;
+
+	if (pipe(sync))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(sync[0]);
+		if (write(sync[1], "x", 1) != 1)
+			_exit(1);
+		merge(fd, c, 0, np);
+		_exit(0);
+	}
+	close(sync[1]);
+	if (pid > 0 && read(sync[0], &ch, 1) != 1)
+		pid = -1;
+	close(sync[0]);
+	return pid;
+}
+
+#define NR_INTR		2
+static void test_interrupt(void)
+{
+	const char *name = PREFIX "intr";
+	const size_t np = 8192;
+	unsigned long key = KEY(19, 1);
+	struct child c[3];
+	pid_t merger;
+	bool ok;
+	int fd;
+
+	fd = sys_ksm_open(name, O_CREAT | O_RDWR, 0600);
+	if (fd < 0 || spawn_n(c, 3, np, np, key, 0)) {
+		fail_n(NR_INTR, "interrupt: setup failed");
+		goto out;
+	}
+	merge(fd, &c[0], 0, np);
+
+	/* SIGKILL the caller in the middle of a merge */
+	merger = start_merger(fd, &c[1], np);
+	usleep(20000);
+	if (merger > 0) {
+		kill(merger, SIGKILL);
+		waitpid(merger, NULL, 0);
+	}
+	ksft_print_msg("killed merge left %ld pages shared\n",
+		       part_get(name, "pages_sharing"));
+	ok = merger > 0;
+	ok &= child_check(&c[1], 0, 0, np, key) && child_check(&c[0], 0, 0, np, key);
+	/* partial work is valid: a second call completes it */
+	ok &= expect_ret(merge(fd, &c[1], 0, np), np, "ksm_merge after a killed one");
+	ok &= pages_merged(c, 2, 0, 0, np) && expect_part3(name, np, np, 2);
+	ksft_test_result(ok, "interrupt: a merge killed by SIGKILL leaves valid, completable state\n");
+
+	/* the target exits in the middle of a merge */
+	merger = start_merger(fd, &c[2], np);
+	usleep(20000);
+	child_stop(&c[2]);
+	if (merger > 0)
+		waitpid(merger, NULL, 0);
+	ok = merger > 0 && expect_part3(name, np, np, 2);
+	ok &= child_check(&c[0], 0, 0, np, key) && child_check(&c[1], 0, 0, np, key);
+	ok &= expect_ret(sys_ksm_unmerge(fd, c[1].pid, 0, 0), np, "ksm_unmerge all of c1");
+	ok &= expect_ret(sys_ksm_unmerge(fd, c[0].pid, 0, 0), np, "ksm_unmerge all of c0");
+	ok &= expect_part3(name, 0, 0, 0) && expect_part(name, "pages_unshared", 0);
+	ksft_test_result(ok, "interrupt: a target exiting during a merge leaves nothing behind\n");
+	children_stop(c, 3);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -2657,6 +2756,7 @@ static const struct {
 	{ test_knobs,		NR_KNOBS },
 	{ test_perm,		NR_PERM },
 	{ test_race,		NR_RACE },
+	{ test_interrupt,	NR_INTR },
 	{ test_parallel,	NR_PARALLEL },
 	{ test_big,		NR_BIG },
 	{ test_kmsg,		NR_KMSG },
