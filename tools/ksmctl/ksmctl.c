@@ -839,13 +839,15 @@ static int pid_mergeable(pid_t pid, struct err *e)
 	FILE *f;
 	int found = 0;
 
-	if (ksm_proc_stat(pid, &st) < 0 && errno != ENOTSUP)
+	int r = ksm_proc_stat(pid, &st);
+
+	if (r < 0 && errno != ENOTSUP)
 		return fail(e, 0, errno, errno == ESRCH ? "check the pid" : "", "cannot read ksm_stat of pid %d", (int)pid);
-	if (errno != ENOTSUP && (st.merge_any == 1 || st.mergeable == 1))
+	if (r == 0 && (st.merge_any == 1 || st.mergeable == 1))
 		return 1;
-	if (errno != ENOTSUP && st.merge_any == 0 && st.mergeable == 0)
+	if (r == 0 && st.merge_any == 0 && st.mergeable == 0)
 		return 0;
-	/* older kernels: look for the "mg" VMA flag */
+	/* kernels before 6.14 do not say: look for the "mg" VMA flag */
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
