@@ -69,6 +69,7 @@
 
 #define NOBODY		65534
 #define NR_ADDR		4
+#define EXEC_CHILD	"--exec-child"
 #define MAX_CHILDREN	64
 
 /* Page contents: a key per page; key 0 is a page of zeroes. */
@@ -364,6 +365,7 @@ enum {
 	CMD_MERGE_SELF,		/* ksm_merge(a, 0, b, c) */
 	CMD_RACE,		/* write loop, see child_race() */
 	CMD_FORK,		/* fork a sleeping child, -> its pid */
+	CMD_EXEC,		/* execve(EXEC_CHILD), a: pages, b: key */
 	CMD_EXIT,
 };
 
@@ -475,6 +477,48 @@ static long child_race(unsigned long a, size_t npages, unsigned long key,
 	return lost;
 }
 
+static int exec_resp_fd = -1;
+
+/*
+ * Re-execute this program as "ksm_partition --exec-child FD PAGES KEY": a
+ * new address space that maps and fills PAGES pages, writes their address
+ * to FD and sleeps. Returns only on failure.
+ */
+static long child_exec(unsigned long npages, unsigned long key)
+{
+	char fd[16], np[32], k[32];
+
+	snprintf(fd, sizeof(fd), "%d", exec_resp_fd);
+	snprintf(np, sizeof(np), "%lu", npages);
+	snprintf(k, sizeof(k), "%lu", key);
+	fcntl(exec_resp_fd, F_SETFD, 0);
+	execl("/proc/self/exe", "ksm_partition", EXEC_CHILD, fd, np, k,
+	      (char *)NULL);
+	return -errno;
+}
+
+static int exec_child_main(char **argv)
+{
+	int fd = atoi(argv[2]);
+	size_t npages = strtoul(argv[3], NULL, 0), i;
+	unsigned long key = strtoul(argv[4], NULL, 0), addr;
+	char *p;
+
+	pagesize = getpagesize();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	p = mmap(NULL, npages * pagesize, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	for (i = 0; i < npages; i++)
+		fill_page(p + i * pagesize, key_of(key, i));
+	addr = (unsigned long)p;
+	if (write(fd, &addr, sizeof(addr)) != sizeof(addr))
+		return 1;
+	for (;;)
+		pause();
+}
+
 static long child_do(struct cmd *cmd)
 {
 	size_t i;
@@ -518,6 +562,8 @@ static long child_do(struct cmd *cmd)
 				pause();
 		}
 		return pid < 0 ? -errno : pid;
+	case CMD_EXEC:
+		return child_exec(cmd->a, cmd->b);
 	case CMD_EXIT:
 		return 0;
 	}
@@ -534,6 +580,7 @@ child_main(pid_t parent, int cmd_fd, int resp_fd, setup_fn setup, void *arg)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
+	exec_resp_fd = resp_fd;
 	if (setup(addr, arg))
 		addr[0] = 0;
 	if (write(resp_fd, addr, sizeof(addr)) != sizeof(addr))
@@ -1644,7 +1691,33 @@ static void wait_dead(pid_t pid)
 	}
 }
 
-#define NR_BUSY		4
+static bool exec_into_b(int fa, int fb, const char *a, const char *b,
+			struct child *c, unsigned long key)
+{
+	struct cmd cmd = { .op = CMD_EXEC, .a = 16, .b = key };
+	long members = part_get(a, "members");
+	char path[64];
+	bool ok;
+
+	if (write(c->cmd_fd, &cmd, sizeof(cmd)) != sizeof(cmd) ||
+	    read_full(c->resp_fd, &c->addr[0], sizeof(long)) != sizeof(long)) {
+		ksft_print_msg("exec of a helper failed\n");
+		return false;
+	}
+	if ((long)c->addr[0] < 0) {	/* an errno from child_exec() */
+		ksft_print_msg("execve: %s\n", strerror(-(long)c->addr[0]));
+		return false;
+	}
+	close(c->pagemap_fd);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->pid);
+	c->pagemap_fd = open(path, O_RDONLY);
+	ok = expect_part(a, "members", members - 1);
+	ok &= expect_ret(merge(fb, c, 0, 16), 16, "ksm_merge into B after execve()");
+	ok &= expect_merging(c->pid, 16);
+	return ok;
+}
+
+#define NR_BUSY		5
 static void test_busy(void)
 {
 	const char *a = PREFIX "busy_a", *b = PREFIX "busy_b";
@@ -1697,6 +1770,10 @@ static void test_busy(void)
 	ok = ok && child_fill(&c[0], 0, 0, 16, key) == 0 &&
 	     expect_ret(merge(fb, &c[0], 0, 16), 16, "ksm_merge into B after nothing was tracked in A");
 	ksft_test_result(ok, "busy: a merge that tracks nothing does not make the process a member\n");
+
+	/* c1, a member of A, execs: the new address space is in no domain */
+	ok = exec_into_b(fa, fb, a, b, &c[1], key);
+	ksft_test_result(ok, "busy: after execve() a member of A is in no domain and can join B\n");
 	children_stop(c, 3);
 out:
 	if (fa >= 0)
@@ -2766,6 +2843,9 @@ int main(int argc, char **argv)
 {
 	unsigned int plan = 0, i;
 	int opt;
+
+	if (argc == 5 && !strcmp(argv[1], EXEC_CHILD))
+		return exec_child_main(argv);
 
 	while ((opt = getopt(argc, argv, "b:h")) != -1) {
 		switch (opt) {
