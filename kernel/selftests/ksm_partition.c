@@ -570,7 +570,7 @@ static long child_do(struct cmd *cmd)
 	return -EINVAL;
 }
 
-static void __attribute__((noreturn))
+static void __noreturn
 child_main(pid_t parent, int cmd_fd, int resp_fd, setup_fn setup, void *arg)
 {
 	unsigned long addr[NR_ADDR] = { 0 };
@@ -1768,7 +1768,8 @@ static void test_busy(void)
 	ok = ok && expect_ret(merge(fa, &c[0], 0, 16), 0, "ksm_merge of untouched memory");
 	ok = ok && expect_part(a, "members", 1);
 	ok = ok && child_fill(&c[0], 0, 0, 16, key) == 0 &&
-	     expect_ret(merge(fb, &c[0], 0, 16), 16, "ksm_merge into B after nothing was tracked in A");
+	     expect_ret(merge(fb, &c[0], 0, 16), 16,
+			"ksm_merge into B after nothing was tracked in A");
 	ksft_test_result(ok, "busy: a merge that tracks nothing does not make the process a member\n");
 
 	/* c1, a member of A, execs: the new address space is in no domain */
@@ -1823,7 +1824,8 @@ static void test_lifetime(void)
 	ksft_test_result(ok, "lifetime: copy-on-write still correct after removal\n");
 
 	/* the fd still refers to the removed partition */
-	ok = expect_ret(merge(fd, &c[2], 0, 32), 32, "ksm_merge through the fd of a removed partition");
+	ok = expect_ret(merge(fd, &c[2], 0, 32), 32,
+			"ksm_merge through the fd of a removed partition");
 	ok &= cpfn(&c[2], 0, 0) == cpfn(&c[0], 0, 0) &&
 	      cpfn(&c[2], 0, 3) == cpfn(&c[0], 0, 3);
 	ok &= expect_ret(unmerge(fd, &c[2], 0, 0, 32), 32,
@@ -1840,8 +1842,10 @@ static void test_lifetime(void)
 
 	fd2 = sys_ksm_open(name, O_RDWR, 0);
 	ok = fd2 >= 0;
-	ok = ok && expect_ret(merge(fd2, &c[3], 0, 32), 0, "ksm_merge into the new partition (first)");
-	ok = ok && expect_ret(merge(fd2, &c[4], 0, 32), 32, "ksm_merge into the new partition (second)");
+	ok = ok && expect_ret(merge(fd2, &c[3], 0, 32), 0,
+			      "ksm_merge into the new partition (first)");
+	ok = ok && expect_ret(merge(fd2, &c[4], 0, 32), 32,
+			      "ksm_merge into the new partition (second)");
 	ok = ok && pages_merged(&c[3], 2, 0, 0, 32) &&
 	     pfns_disjoint(&c[3], 0, 32, &c[0], 0, 32);
 	ok = ok && expect_part3(name, 32, 32, 2);
@@ -2205,7 +2209,8 @@ static void test_syscalls(void)
 	ok &= expect_ret(part_add("\n"), -EINVAL, "add_partition of '\\n'");
 	ok &= expect_ret(part_add("a/b"), -EINVAL, "add_partition of 'a/b'");
 	ok &= expect_ret(part_add(".."), -EINVAL, "add_partition of '..'");
-	ok &= expect_ret(part_remove(PREFIX "missing"), -ENOENT, "remove_partition of an unknown name");
+	ok &= expect_ret(part_remove(PREFIX "missing"), -ENOENT,
+			 "remove_partition of an unknown name");
 	ok &= expect_ret(part_add(PREFIX "nl\n"), 0, "add_partition with newline") &&
 	      part_exists(PREFIX "nl") &&
 	      expect_ret(part_remove(PREFIX "nl\n"), 0, "remove_partition with newline") &&
