@@ -366,6 +366,8 @@ enum {
 	CMD_RACE,		/* write loop, see child_race() */
 	CMD_FORK,		/* fork a sleeping child, -> its pid */
 	CMD_EXEC,		/* execve(EXEC_CHILD), a: pages, b: key */
+	CMD_MUNMAP,		/* munmap(a, b) */
+	CMD_MREMAP,		/* mremap(a, b, b + 1 page, MAYMOVE) -> new */
 	CMD_EXIT,
 };
 
@@ -564,6 +566,14 @@ static long child_do(struct cmd *cmd)
 		return pid < 0 ? -errno : pid;
 	case CMD_EXEC:
 		return child_exec(cmd->a, cmd->b);
+	case CMD_MUNMAP:
+		return munmap((void *)cmd->a, cmd->b) ? -errno : 0;
+	case CMD_MREMAP: {
+		void *p = mremap((void *)cmd->a, cmd->b, cmd->b + pagesize,
+				 MREMAP_MAYMOVE);
+
+		return p == MAP_FAILED ? -errno : (long)p;
+	}
 	case CMD_EXIT:
 		return 0;
 	}
@@ -2609,6 +2619,108 @@ out:
 	sys_ksm_unlink(name);
 }
 
+/* ---- unmapping or moving merged memory */
+
+#define NR_UNMAP	3
+static void test_unmap(void)
+{
+	const char *name = PREFIX "unmap";
+	unsigned long key = KEY(20, 1), to;
+	struct child c[3];
+	double end;
+	bool ok;
+	int fd, i;
+
+	fd = sys_ksm_open(name, O_CREAT | O_RDWR, 0600);
+	if (fd < 0 || spawn_n(c, 3, 32, 32, key, 0)) {
+		fail_n(NR_UNMAP, "unmap: setup failed");
+		goto out;
+	}
+	for (i = 0; i < 3; i++)
+		merge(fd, &c[i], 0, 32);
+	if (!expect_part3(name, 32, 64, 3)) {
+		fail_n(NR_UNMAP, "unmap: pages not merged");
+		goto out_stop;
+	}
+
+	/* c1 unmaps its last 16 pages */
+	ok = !child_cmd(&c[1], CMD_MUNMAP, c[1].addr[0] + 16 * pagesize,
+			16 * pagesize, 0, 0);
+	ok &= expect_part3(name, 32, 48, 3);
+	ok &= expect_merging(c[1].pid, 16);
+	ksft_test_result(ok, "unmap: counters exact right after munmap() of merged pages\n");
+
+	/* c2 moves its first 16 pages (growing them by one forces a move) */
+	to = child_cmd(&c[2], CMD_MREMAP, c[2].addr[0], 16 * pagesize, 0, 0);
+	ok = (long)to > 0 && to != c[2].addr[0];
+	c[2].addr[1] = to;
+	ok = ok && child_check(&c[2], 1, 0, 16, key) &&
+	     child_check(&c[2], 0, 16, 16, key + 16);
+	ok &= child_check(&c[0], 0, 0, 32, key);
+	ksft_test_result(ok, "unmap: mremap() of merged pages keeps their content\n");
+
+	/* merging the old and the new place makes the counters exact */
+	ok = expect_ret(merge(fd, &c[2], 0, 32), 16, "ksm_merge of the old range");
+	ok &= expect_ret(merge(fd, &c[2], 1, 16), 16, "ksm_merge of the moved range");
+	ok &= cpfn(&c[2], 1, 0) == cpfn(&c[0], 0, 0) &&
+	      cpfn(&c[2], 1, 15) == cpfn(&c[0], 0, 15) &&
+	      cpfn(&c[2], 0, 31) == cpfn(&c[0], 0, 31);
+	ok &= expect_merging(c[2].pid, 32);
+	ok &= expect_ret(merge(fd, &c[1], 0, 32), 16, "ksm_merge of the unmapper");
+	ok &= expect_part3(name, 32, 48, 3);
+	children_stop(c, 3);
+	for (end = now() + 10; now() < end; usleep(50000))
+		if (!part_get(name, "pages_shared") && !part_get(name, "members"))
+			break;
+	ok &= expect_part3(name, 0, 0, 0);
+	ksft_test_result(ok, "unmap: moved pages merge again and leave nothing behind\n");
+out_stop:
+	children_stop(c, 3);
+out:
+	if (fd >= 0)
+		close(fd);
+	sys_ksm_unlink(name);
+}
+
+/* ---- concurrent merges into one partition */
+
+#define NR_CONC		1
+static void test_concurrent(void)
+{
+	const char *name = PREFIX "conc";
+	const size_t np = 2048;
+	unsigned long key = KEY(21, 1);
+	struct child c[4];
+	pid_t m[3];
+	bool ok = true;
+	int fd, i;
+
+	fd = sys_ksm_open(name, O_CREAT | O_RDWR, 0600);
+	if (fd < 0 || spawn_n(c, 4, np, np, key, 0)) {
+		fail_n(NR_CONC, "concurrent: setup failed");
+		goto out;
+	}
+	merge(fd, &c[0], 0, np);
+	for (i = 0; i < 3; i++)
+		m[i] = start_merger(fd, &c[i + 1], np);
+	for (i = 0; i < 3; i++) {
+		int status = -1;
+
+		ok &= m[i] > 0 && waitpid(m[i], &status, 0) == m[i] &&
+		      WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	ok &= pages_merged(c, 4, 0, 0, np);
+	ok &= expect_part3(name, np, 3 * np, 4);
+	for (i = 0; i < 4; i++)
+		ok &= expect_merging(c[i].pid, np) && child_check(&c[i], 0, 0, np, key);
+	ksft_test_result(ok, "concurrent: three merges into one partition at once give the exact result\n");
+	children_stop(c, 4);
+out:
+	if (fd >= 0)
+		close(fd);
+	sys_ksm_unlink(name);
+}
+
 /* ---- merges into two partitions run in parallel */
 
 #define NR_PARALLEL	1
@@ -2839,6 +2951,8 @@ static const struct {
 	{ test_perm,		NR_PERM },
 	{ test_race,		NR_RACE },
 	{ test_interrupt,	NR_INTR },
+	{ test_unmap,		NR_UNMAP },
+	{ test_concurrent,	NR_CONC },
 	{ test_parallel,	NR_PARALLEL },
 	{ test_big,		NR_BIG },
 	{ test_kmsg,		NR_KMSG },
