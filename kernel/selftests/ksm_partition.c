@@ -2331,7 +2331,7 @@ out:
 
 /* ---- permissions: an unprivileged process (nobody) */
 
-#define NR_PERM		7
+#define NR_PERM		8
 static const char *perm_names[NR_PERM] = {
 	"perm: sysfs control and trigger writes refused to an unprivileged user",
 	"perm: ksm_open of a root partition with mode 0600 -> EACCES",
@@ -2340,6 +2340,7 @@ static const char *perm_names[NR_PERM] = {
 	"perm: a partition created by the user is owned by it and merges its processes",
 	"perm: ksm_unlink of root's partition -> EPERM, of its own works",
 	"perm: CAP_SYS_ADMIN overrides mode and owner (ksm_open, ksm_unlink)",
+	"perm: group bits apply to the group (0620 opens, 0602 -> EACCES)",
 };
 
 static bool perm_denied(int ret, const char *what)
@@ -2409,6 +2410,13 @@ static void perm_child(int res_fd, struct child *root_child)
 	       expect_ret(merge(fdu, &u[3], 0, 16), 16, "ksm_merge own (second)") &&
 	       expect_part3(PREFIX "user", 16, 16, 2);
 
+	fdu = sys_ksm_open(PREFIX "grp0620", O_RDWR, 0);
+	r[7] = expect_ret(fdu >= 0, 1, "ksm_open of a 0620 partition of its group");
+	if (fdu >= 0)
+		close(fdu);
+	r[7] &= expect_err(sys_ksm_open(PREFIX "grp0602", O_RDWR, 0), EACCES,
+			   "ksm_open of a 0602 partition of its group");
+
 	/* left for root to open and unlink */
 	fdu = sys_ksm_open(PREFIX "user2", O_CREAT | O_EXCL | O_RDWR, 0600);
 	if (fdu >= 0)
@@ -2438,7 +2446,17 @@ static void test_perm(void)
 
 	old_umask = umask(0);
 	fd = sys_ksm_open(PREFIX "root666", O_CREAT | O_EXCL | O_RDWR, 0666);
+	/* owned by root and group nobody */
+	if (!setegid(NOBODY)) {
+		close(sys_ksm_open(PREFIX "grp0620", O_CREAT | O_EXCL | O_RDWR, 0620));
+		close(sys_ksm_open(PREFIX "grp0602", O_CREAT | O_EXCL | O_RDWR, 0602));
+		if (setegid(0))
+			ksft_exit_fail_msg("setegid(0): %s\n", strerror(errno));
+	}
 	umask(old_umask);
+	if (!expect_part(PREFIX "grp0620", "gid", NOBODY) ||
+	    !expect_part(PREFIX "grp0602", "mode", 0602))
+		ksft_print_msg("group partitions not set up\n");
 	if (fd < 0 || part_add(PREFIX "root600") ||
 	    spawn(&root_child, 16, 16, KEY(14, 1), 0) || pipe(res)) {
 		for (i = 0; i < NR_PERM; i++)
@@ -2485,6 +2503,8 @@ out:
 	part_remove(PREFIX "root600");
 	sys_ksm_unlink(PREFIX "user");
 	sys_ksm_unlink(PREFIX "user2");
+	sys_ksm_unlink(PREFIX "grp0620");
+	sys_ksm_unlink(PREFIX "grp0602");
 }
 
 /* ---- writes racing with merges */
