@@ -39,15 +39,15 @@ $(GT)/ksm_functional_tests: $(MM_ST)/ksm_functional_tests.c $(MM_ST)/vm_util.c |
 # own test (a one-line wrapper).
 UPSTREAM_KSM_RUNS := H:-H_-s_100 P:-P_-s_100 M:-M_-p_10 U:-U Z0:-Z_-p_10_-z_0 Z1:-Z_-p_10_-z_1
 define upstream_ksm_run
-$(GT)/upstream_ksm_tests_$(1): $(GT)/ksm_tests
+$(GT)/upstream_ksm_tests_$(1): $(GT)/ksm_tests $(TOP)/tests/tests.mk
 	@printf '#!/bin/sh\nexec /tests/ksm_tests %s\n' "$(subst _, ,$(2))" >$$@
 	@chmod +x $$@
 GUEST_TESTS += $(GT)/upstream_ksm_tests_$(1)
 endef
 $(foreach r,$(UPSTREAM_KSM_RUNS),$(eval $(call upstream_ksm_run,$(word 1,$(subst :, ,$(r))),$(word 2,$(subst :, ,$(r))))))
 GUEST_FILES_TESTS := $(GT)/ksm_tests
-$(GT)/upstream_ksm_functional_tests: $(GT)/ksm_functional_tests
-	@printf '#!/bin/sh\nexec /tests/ksm_functional_tests\n' >$@
+$(GT)/upstream_ksm_functional_tests: $(GT)/ksm_functional_tests $(TOP)/tests/tests.mk
+	@printf '#!/bin/sh\n# test_prctl_fork_exec execs ./ksm_functional_tests, as run_vmtests.sh runs it from mm/\ncd /tests && exec ./ksm_functional_tests\n' >$@
 	@chmod +x $@
 GUEST_TESTS += $(GT)/upstream_ksm_functional_tests
 GUEST_FILES_TESTS += $(GT)/ksm_functional_tests
