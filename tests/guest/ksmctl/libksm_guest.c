@@ -78,9 +78,9 @@ static char *map_pages(int n, int fill)
 	}
 	madvise(p, n * psz, MADV_NOHUGEPAGE);
 	/*
-	 * Not inherited by the helper children: a child merged into another
-	 * partition would turn COW-shared pages into that partition's KSM
-	 * pages in place (see fork_cow_repro.c).
+	 * Not inherited by the helper children: a merge of a child would have
+	 * to copy every COW-shared page first (kernel patch 0006; the
+	 * kselftest's "fork cow" tests cover that case).
 	 */
 	madvise(p, n * psz, MADV_DONTFORK);
 	for (int i = 0; i < n; i++) {
