@@ -108,3 +108,4 @@ check: deps kernel userspace host-tests-built initramfs
 	@$(TOP)/tests/vm/vm-run --timeout $(GUEST_TIMEOUT) -- \
 		sh -c 'cd /tests && run-tap -k -p guest/ $$(cat LIST)' | tee $(RESULTS)/guest.tap; true
 	@$(TOP)/tests/summarize $(RESULTS)/host.tap $(RESULTS)/guest.tap
+-include $(TOP)/tests/debug.mk

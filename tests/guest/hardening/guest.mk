@@ -1,12 +1,16 @@
-# Hardening tests (issue 6): bad inputs, stress, fuzzing. Guest tests of the
-# patched kernel; tests/debug.mk also runs them on the debug kernel.
-# Included by tests/tests.mk.
+# Hardening tests of issue 6 (bad inputs, permissions, stress, fuzzing) and
+# the kmemleak scan that 'make check-debug' runs last. Included by
+# tests/tests.mk; see doc/reliability.md.
+HARD := $(TOP)/tests/guest/hardening
+HARD_TESTS := badinput
+HARD_CFLAGS := $(GUEST_CFLAGS) -Wno-missing-field-initializers -I$(HARD) -pthread
 
-GHT := $(B)/guest/tests
-HARDEN_CFLAGS := -static $(CFLAGS) $(WARN) -Wno-unused-result -I$(TOP)/tests/host
-
-GUEST_TESTS += $(GHT)/ksm_badinput
-
-$(GHT)/ksm_badinput: $(TOP)/tests/guest/hardening/ksm_badinput.c $(TOP)/tests/host/ksft.h
+$(addprefix $(GT)/,$(HARD_TESTS)): $(GT)/%: $(HARD)/%.c $(HARD)/hardening.h $(TOP)/tests/lib/ksm_test_util.h | kernel-headers
 	@mkdir -p $(@D)
-	$(CC) $(HARDEN_CFLAGS) -o $@ $<
+	$(CC) $(HARD_CFLAGS) -o $@ $<
+
+GUEST_TESTS += $(addprefix $(GT)/,$(HARD_TESTS))
+$(GT)/kmemleak_scan: $(HARD)/kmemleak_scan.sh
+	@mkdir -p $(@D)
+	install -m 755 $< $@
+GUEST_FILES_TESTS += $(GT)/kmemleak_scan
