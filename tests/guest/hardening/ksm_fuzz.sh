@@ -1,6 +1,6 @@
 #!/bin/sh
 # Replay the kept fuzzer runs (fuzz-seeds), then fuzz with a new seed for
-# KSM_FUZZ_SECONDS (default 20; 300 for the 5-minute debug-kernel run).
+# KSM_FUZZ_SECS (default 20; 300 for the 5-minute debug-kernel run).
 # Each run is its own TAP subtest; run-tap -k checks the kernel log after.
 dir=$(dirname "$0")
 n=0 fail=0
@@ -14,9 +14,9 @@ while read -r seed iters; do
 	else echo "not ok $n - replay of seed $seed ($iters iterations)"; fail=1; fi
 done <"$dir/fuzz-seeds"
 n=$((n + 1))
-out=$("$dir/ksm_fuzz" -d "${KSM_FUZZ_SECONDS:-20}" 2>&1); rc=$?
+out=$("$dir/ksm_fuzz" -d "${KSM_FUZZ_SECS:-20}" 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
-if [ $rc -eq 0 ]; then echo "ok $n - fuzz ${KSM_FUZZ_SECONDS:-20} s with a new seed"
+if [ $rc -eq 0 ]; then echo "ok $n - fuzz ${KSM_FUZZ_SECS:-20} s with a new seed"
 else echo "not ok $n - fuzz with a new seed (add its seed and iterations to fuzz-seeds)"; fail=1; fi
 echo "1..$n"
 exit $fail
