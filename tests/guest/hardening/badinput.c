@@ -602,7 +602,7 @@ static void kind_rows(void)
 			printf("# THP child died\n");
 		close(rp[0]);
 		waitpid(c, NULL, 0);
-		usleep(100000);
+		usleep(500000);	/* the mm may be dropped a little after the exit */
 		ok = row_val_check("THP", res[0], hsz / psz);
 		if (!res[2]) {
 			printf("# THP: pages do not share one PFN after the merge\n");
