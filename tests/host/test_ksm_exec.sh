@@ -97,9 +97,15 @@ out=$(env -i A=1 'B=2 3' "$KSM_EXEC" --config "$T/empty.conf" --enable /usr/bin/
 ok $([ "$out" = "A=1
 B=2 3" ]; echo $?) "environment passed untouched (env -i A=1 B='2 3')"
 echo secret > "$T/fdfile"
-direct=$(sh -c 'ls /proc/$$/fd | sort | tr "\n" " "; cat <&7' 7< "$T/fdfile" 9> /dev/null)
-via=$("$KSM_EXEC" --config "$T/empty.conf" --enable -- sh -c 'ls /proc/$$/fd | sort | tr "\n" " "; cat <&7' 7< "$T/fdfile" 9> /dev/null)
-ok $([ "$direct" = "$via" ] && [ -n "$via" ]; echo $?) "file descriptors untouched: same fd set, fd 7 readable ($via)"
+# ls writes to a file, not a pipe: while the shell builds a pipeline it
+# holds the pipe's fds itself, and ls may list them (a race, seen in CI).
+# shellcheck disable=SC2016
+fdlist='ls /proc/$$/fd > "$1"; cat <&7'
+direct=$(sh -c "$fdlist" sh "$T/fd-direct" 7< "$T/fdfile" 9> /dev/null)
+direct="$(sort "$T/fd-direct" | tr '\n' ' ')$direct"
+via=$("$KSM_EXEC" --config "$T/empty.conf" --enable -- sh -c "$fdlist" sh "$T/fd-via" 7< "$T/fdfile" 9> /dev/null)
+via="$(sort "$T/fd-via" | tr '\n' ' ')$via"
+ok $([ "$direct" = "$via" ] && [ -n "$via" ]; echo $?) "file descriptors untouched: same fd set, fd 7 readable (direct: $direct; via ksm-exec: $via)"
 "$KSM_EXEC" --config "$T/empty.conf" --enable -- sh -c 'exit 42'
 rc1=$?
 "$KSM_EXEC" --config "$T/empty.conf" --enable -- /nonexistent/cmd 2>/dev/null
