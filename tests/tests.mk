@@ -101,11 +101,12 @@ check-guest: kernel initramfs
 # and end with one line "N passed, N failed, N skipped".
 check: deps kernel userspace host-tests-built initramfs
 	@mkdir -p $(RESULTS)
-	@rm -f $(RESULTS)/host.tap $(RESULTS)/guest.tap
+	@rm -f $(RESULTS)/host.tap $(RESULTS)/guest.tap $(RESULTS)/debug.tap
 	@echo "=== host tests (kernel $$(uname -r))"
 	@$(TOP)/tests/run-tap -p host/ $(HOST_TESTS) | tee $(RESULTS)/host.tap
 	@echo "=== guest tests (patched kernel under QEMU)"
 	@$(TOP)/tests/vm/vm-run --timeout $(GUEST_TIMEOUT) -- \
 		sh -c 'cd /tests && run-tap -k -p guest/ $$(cat LIST)' | tee $(RESULTS)/guest.tap; true
-	@$(TOP)/tests/summarize $(RESULTS)/host.tap $(RESULTS)/guest.tap
+	@$(MAKE) -s debug-in-check
+	@$(TOP)/tests/summarize $(RESULTS)/host.tap $(RESULTS)/guest.tap $(DEBUG_TAP)
 -include $(TOP)/tests/debug.mk
