@@ -18,6 +18,7 @@ PIDS=""
 RUN0=$(cat $S/run)
 cleanup() {
 	for p in $PIDS; do kill $p 2>/dev/null; done
+	wait 2>/dev/null
 	for n in kc-a kc-b kc-c kc-s; do [ -d $S/partition/$n ] && echo $n > $S/control/remove_partition; done
 	echo "$RUN0" > $S/run
 	rm -rf "$T"
