@@ -62,6 +62,7 @@ long ksm_unmerge_process(int fd, pid_t pid);
 #define KSM_FEAT_KSM_STAT	(1u << 2) /* /proc/PID/ksm_stat (Linux 6.1+) */
 #define KSM_FEAT_PARTITION_SYSFS (1u << 3) /* Selective KSM sysfs: partition/ and control/ */
 #define KSM_FEAT_PARTITION_SYSCALLS (1u << 4) /* ksm_open, ksm_merge, ksm_unmerge, ksm_unlink */
+#define KSM_FEAT_PARTITION_JOIN	(1u << 5) /* prctl(PR_SET_KSM_PARTITION): ksm_join() */
 
 /*
  * What the running kernel supports, as a mask of KSM_FEAT_*. Never fails;
@@ -87,7 +88,13 @@ struct ksm_partition_info {
 	mode_t mode;		 /* permission bits */
 	uid_t uid;
 	gid_t gid;
-	uint64_t reserved[8];	 /* zero; room for later counters */
+	/* Background scanning of joined members (libksm 1.1; all 0 on kernels without it) */
+	uint64_t full_scans;	 /* passes completed over the joined members */
+	uint32_t run;		 /* 1: scanning, 0: synchronous merging only */
+	uint32_t pages_to_scan;	 /* pages per run of the scan (0: no background scanning) */
+	uint32_t sleep_millisecs; /* pause between runs */
+	uint32_t reserved32;	 /* zero */
+	uint64_t reserved[5];	 /* zero; room for later counters */
 };
 
 /* Read the counters of partition NAME (ENOENT: no such partition; ENOSYS: no Selective KSM). */
@@ -177,6 +184,16 @@ int ksm_proc_stat(pid_t pid, struct ksm_proc_stat *st);
 int ksm_set_merge_any(int enable);
 /* prctl(PR_GET_MEMORY_MERGE): 1 or 0, or -1 with errno. */
 int ksm_get_merge_any(void);
+
+/*
+ * prctl(PR_SET_KSM_PARTITION, fd): the caller joins the partition of FD (from
+ * ksm_open()) for its whole address space, kept across fork and execve; its
+ * pages merge in that partition only. EBUSY: it is in another partition or
+ * in the global domain; EINVAL: the kernel has no partition membership.
+ */
+int ksm_join(int fd);
+/* prctl(PR_SET_KSM_PARTITION, -1): leave the partition, unmerging its pages. */
+int ksm_leave(void);
 
 /* The library version "MAJOR.MINOR.PATCH". */
 const char *ksm_version(void);

@@ -23,9 +23,16 @@
 
 #define KSM_EXPORT __attribute__((visibility("default")))
 
+/* The ABI of struct ksm_partition_info: new fields come out of reserved[] */
+_Static_assert(sizeof(struct ksm_partition_info) == 192, "struct ksm_partition_info changed size");
+
 #ifndef PR_SET_MEMORY_MERGE
 #define PR_SET_MEMORY_MERGE 67
 #define PR_GET_MEMORY_MERGE 68
+#endif
+/* Selective KSM partition membership (doc/interface.md): not in the sequence */
+#ifndef PR_SET_KSM_PARTITION
+#define PR_SET_KSM_PARTITION 0x4b534d50
 #endif
 
 /* x86_64 numbers of the Selective KSM series (doc/interface.md). */
@@ -370,6 +377,10 @@ KSM_EXPORT unsigned int ksm_features(void)
 	/* ksm_unlink("") is EINVAL on every Selective KSM kernel and removes nothing */
 	if (partition_kernel() && (ksm_unlink("") == 0 || errno != ENOSYS))
 		f |= KSM_FEAT_PARTITION_SYSCALLS;
+	/* fd INT_MAX is not a partition: EBADF where the prctl exists, else EINVAL */
+	if (partition_kernel() && prctl(PR_SET_KSM_PARTITION, (unsigned long)INT_MAX, 0, 0, 0) < 0 &&
+	    errno == EBADF)
+		f |= KSM_FEAT_PARTITION_JOIN;
 	__atomic_store_n(&cached, f, __ATOMIC_RELAXED);
 	errno = saved;
 	return f & ~(1u << 31);
@@ -500,6 +511,21 @@ KSM_EXPORT int ksm_partition_info(const char *name, struct ksm_partition_info *i
 	if (partition_attr(name, "gid", rel, sizeof(rel)) < 0 || ksm_sysfs_get_ull(rel, &v) < 0)
 		return -1;
 	info->gid = v;
+	/* Background scanning: absent before partition membership, then all 0 */
+	if (partition_attr(name, "pages_to_scan", rel, sizeof(rel)) < 0)
+		return -1;
+	if (ksm_sysfs_get_ull(rel, &v) < 0)
+		return errno == ENOENT ? 0 : -1;
+	info->pages_to_scan = v > UINT32_MAX ? UINT32_MAX : v;
+	if (partition_attr(name, "sleep_millisecs", rel, sizeof(rel)) < 0 || ksm_sysfs_get_ull(rel, &v) < 0)
+		return -1;
+	info->sleep_millisecs = v > UINT32_MAX ? UINT32_MAX : v;
+	if (partition_attr(name, "run", rel, sizeof(rel)) < 0 || ksm_sysfs_get_ull(rel, &v) < 0)
+		return -1;
+	info->run = v != 0;
+	if (partition_attr(name, "full_scans", rel, sizeof(rel)) < 0 || ksm_sysfs_get_ull(rel, &v) < 0)
+		return -1;
+	info->full_scans = v;
 	return 0;
 }
 
@@ -753,6 +779,24 @@ bad:
 KSM_EXPORT int ksm_set_merge_any(int enable)
 {
 	if (prctl(PR_SET_MEMORY_MERGE, enable ? 1 : 0, 0, 0, 0) < 0)
+		return -1;
+	return 0;
+}
+
+KSM_EXPORT int ksm_join(int fd)
+{
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (prctl(PR_SET_KSM_PARTITION, (unsigned long)fd, 0, 0, 0) < 0)
+		return -1;
+	return 0;
+}
+
+KSM_EXPORT int ksm_leave(void)
+{
+	if (prctl(PR_SET_KSM_PARTITION, -1UL, 0, 0, 0) < 0)
 		return -1;
 	return 0;
 }

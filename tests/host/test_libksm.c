@@ -153,7 +153,7 @@ int main(void)
 	int n, st;
 	struct stat sb;
 
-	ksft_plan(40);
+	ksft_plan(41);
 
 	/* 1 */
 	ksft_ok(KSM_CREAT == O_CREAT && KSM_EXCL == O_EXCL && KSM_CLOEXEC == O_CLOEXEC,
@@ -407,8 +407,24 @@ int main(void)
 		}
 	}
 
-	/* 38-40 */
-	ksft_ok(ksm_version() && !strcmp(ksm_version(), "1.0.0"), "ksm_version() is 1.0.0");
+	/* 38: partition membership, on a kernel without it (stock) */
+	if (ksm_features() & KSM_FEAT_PARTITION_JOIN) {
+		ksft_skip("ksm_join on a stock kernel: this kernel has partition membership");
+	} else {
+		int b1, e1, b2, e2, b3;
+
+		errno = 0;
+		b1 = ksm_join(-1);
+		e1 = errno;
+		b2 = ksm_join(1);
+		e2 = errno;
+		b3 = ksm_leave();
+		ksft_ok(b1 == -1 && e1 == EBADF && b2 == -1 && (e2 == EINVAL || e2 == ENOSYS) && b3 == -1,
+			"ksm_join(-1) EBADF; ksm_join and ksm_leave fail (EINVAL) without kernel support (%d %d)", e1, e2);
+	}
+
+	/* 39-41 */
+	ksft_ok(ksm_version() && !strcmp(ksm_version(), "1.1.0"), "ksm_version() is 1.1.0");
 	{
 		int saved_errno;
 

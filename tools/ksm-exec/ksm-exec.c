@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ksm-exec - run a program (a VMM) with KSM merging enabled for all of its
- * anonymous memory: prctl(PR_SET_MEMORY_MERGE, 1) on itself, then execvp.
+ * anonymous memory: prctl(PR_SET_MEMORY_MERGE, 1) on itself, or with
+ * --partition prctl(PR_SET_KSM_PARTITION, fd) to merge in one Selective KSM
+ * partition only, then execvp.
  * The flag survives execve and is set before the program can install a
  * seccomp filter. argv, environment and file descriptors are passed
  * untouched. The urunc [ksm] feature as a launcher; see ksm-exec(1).
@@ -25,7 +27,7 @@
 #include <ksm.h>
 
 #ifndef KSM_EXEC_VERSION
-#define KSM_EXEC_VERSION "1.0.0"
+#define KSM_EXEC_VERSION "1.1.0"
 #endif
 #ifndef KSM_EXEC_CONFIG
 #define KSM_EXEC_CONFIG "/etc/ksm-exec.conf"
@@ -68,6 +70,42 @@ static void print_err(const struct err *e)
 		e->errnum ? strerror(e->errnum) : "", e->hint[0] ? "; " : "", e->hint);
 }
 
+/*
+ * Join partition NAME for the whole address space (PR_SET_KSM_PARTITION),
+ * kept across the exec that follows. Never falls back to global merging.
+ */
+static int join_partition(const char *name, const char *cmd, struct err *e)
+{
+	unsigned int f = ksm_features();
+	int fd, en;
+
+	if (!(f & KSM_FEAT_PARTITION_JOIN))
+		return fail(e, ENOSYS,
+			    "run without --partition (and without partition= in the configuration) to merge in the global domain",
+			    "cannot run '%s' in KSM partition '%s': %s", cmd, name,
+			    (f & KSM_FEAT_PARTITION_SYSFS)
+				    ? "this kernel has Selective KSM partitions but no partition membership (PR_SET_KSM_PARTITION)"
+				    : "this kernel has no Selective KSM partitions");
+	fd = ksm_open(name, KSM_CLOEXEC, 0);
+	if (fd < 0) {
+		en = errno;
+		return fail(e, en,
+			    en == ENOENT ? "create it first: ksmctl partition add NAME" :
+			    en == EACCES ? "the partition's mode does not let this user merge into it" : NULL,
+			    "cannot open KSM partition '%s'", name);
+	}
+	if (ksm_join(fd) < 0) {
+		en = errno;
+		close(fd);
+		return fail(e, en,
+			    en == EBUSY ? "this process already merges in another partition or in the global domain "
+					  "(PR_SET_MEMORY_MERGE inherited from its parent)" : NULL,
+			    "cannot join KSM partition '%s'", name);
+	}
+	close(fd);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -81,9 +119,9 @@ static void usage(FILE *f)
 		"  -d, --disable         disable merging whatever the configuration says\n"
 		"  -s, --strict          fail (exit 125) instead of warning when the kernel\n"
 		"                        cannot enable merging\n"
-		"  -P, --partition NAME  merge in Selective KSM partition NAME only (needs\n"
-		"                        kernel partition membership; never falls back to\n"
-		"                        global merging)\n"
+		"  -P, --partition NAME  join Selective KSM partition NAME instead: COMMAND's\n"
+		"                        pages merge in NAME only (PR_SET_KSM_PARTITION;\n"
+		"                        NAME must exist; never falls back to global merging)\n"
 		"  -q, --quiet           no warning when merging cannot be enabled\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         version\n"
@@ -256,20 +294,10 @@ int main(int argc, char **argv)
 	strict = strict_cli >= 0 ? strict_cli : cfg.strict > 0;
 
 	if (enable && cfg.partition_set) {
-		/*
-		 * Partition membership of an exec'd program needs kernel support
-		 * that this kernel interface does not have yet. Refuse: global
-		 * merging instead would merge across tenants.
-		 */
-		fail(&e, ENOSYS,
-		     "run without --partition (and without partition= in the configuration) to merge in the global domain",
-		     "cannot run '%s' in KSM partition '%s': %s", argv[optind], cfg.partition,
-		     (ksm_features() & KSM_FEAT_PARTITION_SYSFS)
-			     ? "this kernel has Selective KSM partitions but no partition membership for exec'd programs"
-			     : "this kernel has no Selective KSM partitions");
-		goto die;
-	}
-	if (enable && ksm_set_merge_any(1) < 0) {
+		/* Always strict: global merging instead would merge across tenants */
+		if (join_partition(cfg.partition, argv[optind], &e) < 0)
+			goto die;
+	} else if (enable && ksm_set_merge_any(1) < 0) {
 		int en = errno;
 
 		if (strict) {

@@ -28,7 +28,7 @@
 #include "json.h"
 
 #ifndef KSMCTL_VERSION
-#define KSMCTL_VERSION "1.0.0"
+#define KSMCTL_VERSION "1.1.0"
 #endif
 
 /* exit codes, documented in ksmctl(1) */
@@ -170,10 +170,13 @@ static const char *const help_partition =
 	"       ksmctl partition remove NAME [--sysfs]\n"
 	"       ksmctl partition list\n"
 	"       ksmctl partition show NAME\n"
+	"       ksmctl partition scan NAME on|off [--pages-to-scan N] [--sleep-ms MS]\n"
 	"       ksmctl partition help\n"
 	"       NAME := 1..63 characters of [A-Za-z0-9._-]\n"
 	"       MODE := octal permission bits for ksm_open(2) creation (default 0600)\n"
-	"       --sysfs: use /sys/kernel/mm/ksm/control (root, mode 0600) instead of the syscalls\n";
+	"       --sysfs: use /sys/kernel/mm/ksm/control (root, mode 0600) instead of the syscalls\n"
+	"       scan: background scanning of the partition's joined members (ksm-exec\n"
+	"       --partition), with the partition's trees only; off by default\n";
 
 static const char *const help_merge =
 	"Usage: ksmctl merge NAME --pid PID [--range START-END] [--sysfs]\n"
@@ -371,6 +374,12 @@ static void json_partition(const struct ksm_partition_info *pi)
 	jw_kuint(jw, "pages_scanned", pi->pages_scanned);
 	jw_kuint(jw, "merge_calls", pi->merge_calls);
 	jw_kuint(jw, "members", pi->members);
+	if (pi->pages_to_scan) {
+		jw_kbool(jw, "run", pi->run);
+		jw_kuint(jw, "pages_to_scan", pi->pages_to_scan);
+		jw_kuint(jw, "sleep_millisecs", pi->sleep_millisecs);
+		jw_kuint(jw, "full_scans", pi->full_scans);
+	}
 	jw_kstr(jw, "mode", mode);
 	jw_kuint(jw, "uid", pi->uid);
 	jw_kuint(jw, "gid", pi->gid);
@@ -581,20 +590,97 @@ static int cmd_partition_show(int argc, char **argv, struct err *e)
 	printf("  pages_unshared  %llu\n", (unsigned long long)pi.pages_unshared);
 	printf("  pages_scanned   %llu\n", (unsigned long long)pi.pages_scanned);
 	printf("  merge_calls     %llu\n", (unsigned long long)pi.merge_calls);
+	if (pi.pages_to_scan) {
+		printf("  scan            %s (%u pages every %u ms, %llu passes)\n", pi.run ? "running" : "stopped",
+		       pi.pages_to_scan, pi.sleep_millisecs, (unsigned long long)pi.full_scans);
+	}
 	printf("  mode            %s\n", mode);
 	printf("  uid             %u\n", (unsigned)pi.uid);
 	printf("  gid             %u\n", (unsigned)pi.gid);
 	return 0;
 }
 
+/* partition scan NAME on|off [--pages-to-scan N] [--sleep-ms MS]: background scanning */
+static int cmd_partition_scan(int argc, char **argv, struct err *e)
+{
+	static const struct option opts[] = {
+		{ "pages-to-scan", required_argument, NULL, 'n' },
+		{ "sleep-ms", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{}
+	};
+	static const char *const onoff[] = { "on", "off" };
+	unsigned long pages = 0, sleep_ms = 0;
+	bool pages_set = false, sleep_set = false;
+	struct ksm_partition_info pi;
+	char rel[160], val[32];
+	int c, bad = 0, on;
+	const char *name;
+
+	while ((c = next_opt(argc, argv, opts, e, &bad)) != -1) {
+		if (c == 'n') {
+			if (parse_ulong(optarg, 10, &pages, "pages-to-scan", e) < 0)
+				return -1;
+			if (!pages || pages > UINT32_MAX)
+				return usage_fail(e, "bad --pages-to-scan '%s' (1 to %u)", optarg, UINT32_MAX);
+			pages_set = true;
+		} else if (c == 's') {
+			if (parse_ulong(optarg, 10, &sleep_ms, "sleep-ms", e) < 0)
+				return -1;
+			if (sleep_ms > UINT32_MAX)
+				return usage_fail(e, "bad --sleep-ms '%s'", optarg);
+			sleep_set = true;
+		}
+	}
+	if (bad)
+		return -1;
+	if (optind != argc - 2)
+		return usage_fail(e, "partition scan needs NAME and on or off");
+	name = argv[optind];
+	if (check_name(name, e) < 0 || need_partitions(e) < 0 || partition_info_or_fail(name, &pi, e) < 0)
+		return -1;
+	on = match_or_fail(argv[optind + 1], onoff, 2, "scan state", "use on or off", e);
+	if (on < 0)
+		return -1;
+	on = on == 0;
+	if (!pi.pages_to_scan)
+		return fail(e, 0, ENOTSUP, "this kernel merges partitions synchronously only (ksmctl merge)",
+			    "partition '%s' has no background scanning", name);
+	/* the pace first, so that a scan starts at the pace asked for */
+	if (pages_set) {
+		snprintf(rel, sizeof(rel), "partition/%s/pages_to_scan", name);
+		snprintf(val, sizeof(val), "%lu", pages);
+		if (ksm_sysfs_set(rel, val) < 0)
+			return fail(e, 0, errno, perm_hint(errno), "cannot set pages_to_scan of '%s'", name);
+	}
+	if (sleep_set) {
+		snprintf(rel, sizeof(rel), "partition/%s/sleep_millisecs", name);
+		snprintf(val, sizeof(val), "%lu", sleep_ms);
+		if (ksm_sysfs_set(rel, val) < 0)
+			return fail(e, 0, errno, perm_hint(errno), "cannot set sleep_millisecs of '%s'", name);
+	}
+	snprintf(rel, sizeof(rel), "partition/%s/run", name);
+	if (ksm_sysfs_set(rel, on ? "1" : "0") < 0)
+		return fail(e, 0, errno, perm_hint(errno), "cannot %s the scan of '%s'", on ? "start" : "stop", name);
+	if (partition_info_or_fail(name, &pi, e) < 0)
+		return -1;
+	if (json_out)
+		json_partition(&pi);
+	else
+		printf("partition %s: scan %s (%u pages every %u ms)\n", name, pi.run ? "running" : "stopped",
+		       pi.pages_to_scan, pi.sleep_millisecs);
+	return 0;
+}
+
 static int do_partition(int argc, char **argv, struct err *e)
 {
-	static const char *const cmds[] = { "add", "remove", "list", "show", "help" };
+	static const char *const cmds[] = { "add", "remove", "list", "show", "scan", "help" };
 	int i;
 
 	if (argc < 2)
 		return print_help(help_partition);
-	i = match_or_fail(argv[1], cmds, 5, "partition command", "see 'ksmctl partition help'", e);
+	i = match_or_fail(argv[1], cmds, 6, "partition command", "see 'ksmctl partition help'", e);
 	if (i < 0)
 		return -1;
 	optind = 0;
@@ -603,6 +689,7 @@ static int do_partition(int argc, char **argv, struct err *e)
 	case 1: return cmd_partition_remove(argc - 1, argv + 1, e);
 	case 2: return cmd_partition_list(argc - 1, argv + 1, e);
 	case 3: return cmd_partition_show(argc - 1, argv + 1, e);
+	case 4: return cmd_partition_scan(argc - 1, argv + 1, e);
 	default: return print_help(help_partition);
 	}
 }
@@ -1041,6 +1128,7 @@ static const struct {
 	{ KSM_FEAT_KSM_STAT, "ksm_stat" },
 	{ KSM_FEAT_PARTITION_SYSFS, "partition_sysfs" },
 	{ KSM_FEAT_PARTITION_SYSCALLS, "partition_syscalls" },
+	{ KSM_FEAT_PARTITION_JOIN, "partition_join" },
 };
 
 #define GLOBAL_FIELDS(X) \
