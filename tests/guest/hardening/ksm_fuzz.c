@@ -7,7 +7,9 @@
  * flags and modes, fds (partitions, closed, other files), pids (self, our
  * helper children, a zombie, a kernel thread, nonexistent, negative),
  * addresses and sizes (mapped, unaligned, huge, past TASK_SIZE, wrapping)
- * and sysfs writes (well-formed and garbage). Helper children hold data
+ * sysfs writes (well-formed and garbage; triggers, controls and the
+ * background scan's run/pages_to_scan/sleep_millisecs), and joining and
+ * leaving partitions (prctl PR_SET_KSM_PARTITION). Helper children hold data
  * that is identical between them, so that merges really happen, and keep
  * writing to it. Only our own children and ourselves are ever targets.
  *
@@ -31,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -40,6 +43,7 @@
 #define NR_ksm_merge	464
 #define NR_ksm_unmerge	465
 #define NR_ksm_unlink	466
+#define PR_SET_KSM_PARTITION 0x4b534d50
 #define KSM "/sys/kernel/mm/ksm/"
 #define NCHILD 4
 #define NPAGES 64
@@ -52,7 +56,7 @@ static unsigned long caddr;	/* children map their data here (inherited) */
 static char *mine;		/* our own data, same content */
 static char *nonterm;		/* a name running into an unmapped page */
 static int fds[8];
-static long counts[4][64];	/* per call: errno histogram (0 = success) */
+static long counts[5][64];	/* per call: errno histogram (0 = success) */
 
 static uint64_t rnd(void)
 {
@@ -206,8 +210,11 @@ static void on_alarm(int sig)
 static void sysfs_fuzz(char *buf)
 {
 	static const char *files[] = { "control/add_partition", "control/remove_partition",
-				       "trigger_merge", "trigger_unmerge", "pages_sharing" };
-	const char *f = files[rnd() % 5], *name;
+				       "trigger_merge", "trigger_unmerge", "pages_sharing",
+				       "run", "pages_to_scan", "sleep_millisecs" };
+	static const char *scan_vals[] = { "0", "1", "1\n", "2", "100", "0x10", "-1",
+					   "4294967296", "", "5000", " 1 ", "0 1" };
+	const char *f = files[rnd() % 8], *name;
 	char path[256], arg[256];
 	unsigned long a, len;
 	int fd, n;
@@ -218,6 +225,10 @@ static void sysfs_fuzz(char *buf)
 		if (!name || name == nonterm || (uintptr_t)name < 4096 || (uintptr_t)name > (1UL << 47))
 			name = "fz0";
 		snprintf(arg, sizeof(arg), "%s%s", name, rnd() % 2 ? "\n" : "");
+	} else if (!strcmp(f, "run") || !strncmp(f, "pages_to", 8) || !strncmp(f, "sleep", 5)) {
+		/* background scanning: on and off, paces from 0 to huge, garbage */
+		snprintf(path, sizeof(path), KSM "partition/%s/%s", names[rnd() % NNAMES], f);
+		snprintf(arg, sizeof(arg), "%s", scan_vals[rnd() % 12]);
 	} else {
 		snprintf(path, sizeof(path), KSM "partition/%s/%s", names[rnd() % NNAMES], f);
 		rand_range(&a, &len);
@@ -346,6 +357,20 @@ int main(int argc, char **argv)
 				fds[slot] = -1;
 			}
 			break;
+		case 6:
+			if (rnd() % 2) {
+				sysfs_fuzz(buf);
+				break;
+			}
+			/* join (mostly an open partition) or leave, with bad fds and args */
+			switch (rnd() % 6) {
+			case 0: fd = -1; break;
+			case 1: fd = rnd() % 2 ? (long)(rnd() % 64) : (long)rnd(); break;
+			default: fd = fds[slot]; break;
+			}
+			r = prctl(PR_SET_KSM_PARTITION, fd, rnd() % 8 ? 0 : 1, 0, 0);
+			count(4, r);
+			break;
 		default:
 			sysfs_fuzz(buf);
 			break;
@@ -372,8 +397,9 @@ int main(int argc, char **argv)
 
 	ksft_diag("%lu iterations in %.0f s (replay: ksm_fuzz -s %lu -n %lu)", iters,
 		  t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9, seed, iters);
-	for (int c = 0; c < 4; c++) {
-		static const char *cn[] = { "ksm_open", "ksm_merge/unmerge", "ksm_unlink", "sysfs write" };
+	for (int c = 0; c < 5; c++) {
+		static const char *cn[] = { "ksm_open", "ksm_merge/unmerge", "ksm_unlink", "sysfs write",
+					    "prctl join/leave" };
 		char line[512];
 		int off = snprintf(line, sizeof(line), "%s:", cn[c]);
 

@@ -13,6 +13,8 @@
 #include <grp.h>
 #include <sys/prctl.h>
 
+#define PR_SET_KSM_PARTITION_ 0x4b534d50
+
 #define U1 1000
 #define U2 1001
 #define NP 16
@@ -255,6 +257,26 @@ static void user2(void *arg)
 	crow(is_err(r, e, EPERM, "unlink u1"), "ksm_unlink of uid %d's partition -> EPERM", U1);
 	r = wr_str(CTRL_DIR "/remove_partition", "hp_u1");
 	crow(r == -EACCES || r == -EPERM, "remove_partition of uid %d's partition refused (%ld)", U1, r);
+
+	/* background scanning is root's; joining needs only an open partition fd */
+	if (access("/sys/kernel/mm/ksm/partition/hp_666/run", F_OK) == 0) {
+		long r1 = wr_str("/sys/kernel/mm/ksm/partition/hp_666/run", "1");
+		long r2 = wr_str("/sys/kernel/mm/ksm/partition/hp_666/pages_to_scan", "5");
+		long r3 = wr_str("/sys/kernel/mm/ksm/partition/hp_666/sleep_millisecs", "0");
+		int fd;
+
+		crow((r1 == -EACCES || r1 == -EPERM) && (r2 == -EACCES || r2 == -EPERM) &&
+		     (r3 == -EACCES || r3 == -EPERM),
+		     "partition run, pages_to_scan, sleep_millisecs refused (%ld %ld %ld)", r1, r2, r3);
+		fd = sys_open("hp_666", O_RDWR, 0);
+		r = prctl(PR_SET_KSM_PARTITION_, fd, 0, 0, 0);
+		e = errno;
+		crow(fd >= 0 && r == 0, "joins root's 0666 partition it may open (%ld %s)", r, r ? strerror(e) : "");
+		r = prctl(PR_SET_KSM_PARTITION_, -1L, 0, 0, 0);
+		crow(r == 0, "and leaves it (%ld)", r);
+		if (fd >= 0)
+			close(fd);
+	}
 }
 
 int main(void)
