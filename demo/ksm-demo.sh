@@ -4,8 +4,9 @@
 # processes (microvm: the same guest kernel image and initramfs loaded in
 # every VM, zero pages, and DEMO_UNIQUE_PCT% data unique to each VM), one
 # partition per tenant (ksmctl partition add), processes started through
-# ksm-exec, merged synchronously with ksmctl merge. Then the same memory
-# merged by ksmd in the global domain, for comparison.
+# ksm-exec --partition TENANT (joined to their tenant's partition before
+# exec, as a VMM runtime would), merged synchronously with ksmctl merge.
+# Then the same memory merged by ksmd in the global domain, for comparison.
 #
 # Proof, not claims: memory before/after is the number of distinct physical
 # pages (PFNs from /proc/PID/pagemap) the tenant's processes map, and
@@ -57,14 +58,17 @@ cleanup() {
 	for t in $TENANTS; do ksmctl partition remove "$t" >/dev/null 2>&1; done
 }
 
-# start_vms [KSM-EXEC OPTION]: one microvm per tenant and VM, through ksm-exec
+# start_vms partition|global: one microvm per tenant and VM, through ksm-exec,
+# joined to its tenant's partition (--partition, the urunc flow with tenants)
+# or in the global domain (--enable, PR_SET_MEMORY_MERGE, for ksmd)
 start_vms() {
-	local n=0 t v i
+	local mode=$1 n=0 t v i opt
 	for t in $TENANTS; do
+		if [ "$mode" = partition ]; then opt="--partition $t"; else opt=--enable; fi
 		v=1
 		while [ "$v" -le "$VMS" ]; do
 			n=$((n + 1))
-			ksm-exec "$@" -- microvm --ram "$RAM" --image "$IMAGE" \
+			ksm-exec $opt -- microvm --ram "$RAM" --image "$IMAGE" \
 				--initrd "$INITRD" --unique "$UNIQUE" --id "$n" \
 				>"/tmp/vm.$t.$v" 2>/tmp/vm.err &
 			echo "$!" >"/tmp/vm.$t.$v.pid"
@@ -119,8 +123,8 @@ for t in $TENANTS; do
 done
 echo "-- partitions: $(ksmctl -j partition list | jq -r '[.[].name] | join(", ")')"
 t0=$(now)
-start_vms
-echo "-- $((ntenants * VMS)) microVMs started through ksm-exec in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
+start_vms partition
+echo "-- $((ntenants * VMS)) microVMs started through ksm-exec --partition TENANT in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
 census
 cp /tmp/census /tmp/census.before
 echo
@@ -169,7 +173,7 @@ echo "-- background CPU after the merge: none (ksmd run=$(cat /sys/kernel/mm/ksm
 
 if [ "$KSMD" = 1 ]; then
 	cleanup
-	start_vms --enable
+	start_vms global
 	gpids=""
 	for t in $TENANTS; do
 		v=1
