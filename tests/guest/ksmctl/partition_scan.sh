@@ -86,7 +86,9 @@ fa1=$(first $A1 a1); fa2=$(first $A2 a2); fb1=$(first $B1 b1); fb2=$(first $B2 b
 ok $([ "$(distinct $A1 a1)" = 1 ] && [ "$fa1" = "$fa2" ] && [ "$fb1" = "$fb2" ] && [ "$fa1" != 0 ]; echo $?) \
 	"within each tenant the identical pages share one physical page (a $fa1 $fa2, b $fb1 $fb2)"
 ok $([ "$fa1" != "$fb1" ]; echo $?) "never across tenants: ps-a and ps-b pages are different physical pages"
-ok $([ "$(cat $S/run)" = "$RUN0" ] && [ "$(cat $S/full_scans)" = "$SCANS0" ] && [ "$(cat $P/full_scans)" -gt 0 ]; echo $?) \
+# (ksmd's full_scans only stays put if ksmd was stopped: an earlier test may have left it running)
+ok $([ "$(cat $S/run)" = "$RUN0" ] && { [ "$RUN0" != 0 ] || [ "$(cat $S/full_scans)" = "$SCANS0" ]; } && \
+	[ "$(cat $P/full_scans)" -gt 0 ]; echo $?) \
 	"ksmd (global run $(cat $S/run)) did none of it; ps-a completed $(cat $P/full_scans) passes"
 k -j merge ps-b --pid $A1
 ok $([ $rc != 0 ] && [ "$(jq -r .errno_name "$T/out")" = EBUSY ] && member $A1 ps-a; echo $?) \
