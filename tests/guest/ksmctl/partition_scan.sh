@@ -76,6 +76,8 @@ scanj=$(jq -c '[.run, .pages_to_scan, .sleep_millisecs]' "$T/out")
 k -j partition scan ps-b on --pages-to-scan 1000 --sleep-ms 20
 t0=$(date +%s)
 for i in $(seq 600); do
+	# two whole passes (other identical pages of the probes merge too)
+	[ "$(cat $S/partition/ps-a/full_scans)" -ge 2 ] && [ "$(cat $S/partition/ps-b/full_scans)" -ge 2 ] && \
 	[ "$(merging $A1)" -ge $NSAME ] 2>/dev/null && [ "$(merging $A2)" -ge $NSAME ] 2>/dev/null && \
 	[ "$(merging $B1)" -ge $NSAME ] 2>/dev/null && [ "$(merging $B2)" -ge $NSAME ] 2>/dev/null && break
 	sleep 0.2
