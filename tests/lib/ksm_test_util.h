@@ -132,6 +132,25 @@ static inline unsigned long pid_pfn(pid_t pid, const void *addr)
 	return ent & ((1ULL << 55) - 1);
 }
 
+/* Number of distinct PFNs behind the N pages at ADDR in process PID (at most 1024 pages). */
+static inline int pid_distinct_pfns(pid_t pid, const void *addr, int n)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	unsigned long v[1024];
+	int d = 0;
+
+	for (int i = 0; i < n && i < 1024; i++) {
+		unsigned long f = pid_pfn(pid, (const char *)addr + i * psz);
+		int seen = 0;
+
+		for (int j = 0; j < d && !seen; j++)
+			seen = v[j] == f;
+		if (!seen)
+			v[d++] = f;
+	}
+	return d;
+}
+
 /* A numeric field of /proc/PID/ksm_stat; -1 when absent. */
 static inline long proc_ksm_stat(pid_t pid, const char *field)
 {

@@ -12,7 +12,7 @@ GUEST_FILES += $(B)/guest/bin/ksmctl $(B)/guest/bin/ksm-exec $(B)/guest/bin/ksm-
 guest-tests-built: $(GKT)/libksm_guest $(GKT)/join_guest $(B)/guest/bin/ksmctl $(B)/guest/bin/ksm-exec \
 	$(B)/guest/bin/ksm-probe $(B)/guest/bin/pfn-count
 
-$(GKT)/libksm_guest: $(TOP)/tests/guest/ksmctl/libksm_guest.c $(TOP)/tests/host/ksft.h $(LIBKSM_A)
+$(GKT)/libksm_guest: $(TOP)/tests/guest/ksmctl/libksm_guest.c $(TOP)/tests/host/ksft.h $(TOP)/tests/lib/ksm_test_util.h $(LIBKSM_A)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_KSM_CFLAGS) -o $@ $< $(LIBKSM_A)
 

@@ -35,22 +35,10 @@
 
 static long psz;
 
-/* Number of distinct PFNs of the n pages at p (0 counts as one if absent) */
+/* Number of distinct PFNs of the n pages at p */
 static int distinct_pfns(char *p, int n)
 {
-	uint64_t v[NPAGES];
-	int d = 0;
-
-	for (int i = 0; i < n && i < NPAGES; i++) {
-		uint64_t f = pid_pfn(getpid(), p + i * psz);
-		int seen = 0;
-
-		for (int j = 0; j < d; j++)
-			seen |= v[j] == f;
-		if (!seen)
-			v[d++] = f;
-	}
-	return d;
+	return pid_distinct_pfns(getpid(), p, n);
 }
 
 static int expect(long r, int err)

@@ -21,6 +21,7 @@
 #include <ksm.h>
 
 #include "../../host/ksft.h"
+#include "../../lib/ksm_test_util.h"
 
 static long psz;
 
@@ -53,19 +54,7 @@ static int distinct_pfns(char *p, int n)
 
 static int distinct_pfns_(char *p, int n)
 {
-	uint64_t v[1024];
-	int d = 0;
-
-	for (int i = 0; i < n && i < 1024; i++) {
-		uint64_t f = pfn_of(p + i * psz);
-		int seen = 0;
-
-		for (int j = 0; j < d; j++)
-			seen |= v[j] == f;
-		if (!seen)
-			v[d++] = f;
-	}
-	return d;
+	return pid_distinct_pfns(getpid(), p, n);
 }
 
 static char *map_pages(int n, int fill)
