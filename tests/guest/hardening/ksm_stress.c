@@ -16,6 +16,14 @@
  * again and exits; the parent checks afterwards that the child's writes did
  * not reach it.
  *
+ * Every other worker joins the partition for its whole address space when
+ * it starts (prctl(PR_SET_KSM_PARTITION)), and the partition's background
+ * scan runs flat out (pages_to_scan 128, sleep_millisecs 0), so the scan
+ * races the writers, forks and exits of its members and the explicit
+ * merges and unmerges of the main process, which also stops and restarts
+ * it. When the partition is replaced, the joined workers leave the old one
+ * and join the new one by name.
+ *
  * Meanwhile the main process loops over: merging a random worker (whole
  * address space) into the partition, unmerging one, removing the partition
  * and creating a fresh one under the same name (members of the old one are
@@ -25,7 +33,8 @@
  *
  * At the end every worker checks every page. Result: 0 lost or torn writes,
  * 0 bad copy-on-write views; the counts of merges (and pages merged),
- * unmerges, removals, forks and exits show that something was stressed.
+ * unmerges, removals, forks, exits and background passes show that
+ * something was stressed.
  *
  *   ksm_stress [-d SECONDS (60)] [-p NPROC (4)] [-n NPAGES (512)] [-t NTHREADS (2)]
  */
@@ -42,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "ksft.h"
@@ -50,6 +60,7 @@
 #define NR_ksm_merge	464
 #define NR_ksm_unmerge	465
 #define NR_ksm_unlink	466
+#define PR_SET_KSM_PARTITION 0x4b534d50
 #define PART "hb_stress"
 #define MAXPROC 16
 #define MAXTHREADS 8
@@ -61,7 +72,7 @@ static int nthreads = 2;
 /* ------------------------------------------------------------ worker */
 
 struct shared_stats {		/* in a MAP_SHARED page, one per worker */
-	atomic_long writes, lost, forks, cow_bad;
+	atomic_long writes, lost, forks, cow_bad, rejoins, join_err;
 };
 
 static char *mem;
@@ -163,7 +174,38 @@ static void on_term(int sig)
 	atomic_store(&stop, 1);
 }
 
-static void worker(unsigned int s, struct shared_stats *stats, int ready_fd)
+static atomic_int rejoin;
+
+static void on_usr1(int sig)
+{
+	atomic_store(&rejoin, 1);
+}
+
+/*
+ * SIGUSR1: the partition was replaced; a joined worker leaves the old one
+ * (which unmerges its pages, under the writers' feet) and joins the new
+ * one by name, as a launcher would.
+ */
+static void do_rejoin(void)
+{
+	int fd;
+
+	if (prctl(PR_SET_KSM_PARTITION, -1UL, 0UL, 0UL, 0UL)) {
+		atomic_fetch_add(&st->join_err, 1);
+		return;
+	}
+	fd = syscall(NR_ksm_open, PART, O_CLOEXEC, 0);
+	if (fd < 0)	/* replaced again meanwhile: a signal follows */
+		return;
+	if (prctl(PR_SET_KSM_PARTITION, (unsigned long)fd, 0UL, 0UL, 0UL))
+		atomic_fetch_add(&st->join_err, 1);
+	else
+		atomic_fetch_add(&st->rejoins, 1);
+	close(fd);
+}
+
+static void worker(unsigned int s, struct shared_stats *stats, int ready_fd,
+		   int join_fd)
 {
 	pthread_t th[MAXTHREADS + 1];
 	int t;
@@ -171,6 +213,12 @@ static void worker(unsigned int s, struct shared_stats *stats, int ready_fd)
 	seed = s;
 	st = stats;
 	signal(SIGTERM, on_term);
+	if (join_fd >= 0 &&
+	    prctl(PR_SET_KSM_PARTITION, (unsigned long)join_fd, 0UL, 0UL, 0UL)) {
+		fprintf(stderr, "ksm_stress: worker: PR_SET_KSM_PARTITION: %s\n",
+			strerror(errno));
+		_exit(3);
+	}
 	mem = mmap(NULL, npages * psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	shadow = calloc(npages, 1);
 	if (mem == MAP_FAILED || !shadow)
@@ -181,11 +229,16 @@ static void worker(unsigned int s, struct shared_stats *stats, int ready_fd)
 	for (t = 0; t < nthreads; t++)
 		pthread_create(&th[t], NULL, writer, (void *)(uintptr_t)t);
 	pthread_create(&th[t], NULL, forker, NULL);
+	if (join_fd >= 0)
+		signal(SIGUSR1, on_usr1);
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(2);
 	close(ready_fd);
-	while (!atomic_load(&stop))	/* SIGTERM may hit any thread */
+	while (!atomic_load(&stop)) {	/* SIGTERM may hit any thread */
+		if (atomic_exchange(&rejoin, 0))
+			do_rejoin();
 		usleep(10000);
+	}
 	for (t = 0; t <= nthreads; t++)
 		pthread_join(th[t], NULL);
 	/* the final check: every page holds exactly its last write */
@@ -199,7 +252,8 @@ static struct shared_stats *stats;	/* MAXPROC * 4 slots, reused */
 static pid_t wpid[MAXPROC];
 static int wslot[MAXPROC], next_slot;
 
-static pid_t start_worker(int k)
+/* Workers k odd join the partition of join_fd */
+static pid_t start_worker(int k, int join_fd)
 {
 	int fds[2];
 	char c;
@@ -213,7 +267,8 @@ static pid_t start_worker(int k)
 	pid = fork();
 	if (!pid) {
 		close(fds[0]);
-		worker(wslot[k] + 1, &stats[wslot[k]], fds[1]);
+		worker(wslot[k] + 1, &stats[wslot[k]], fds[1],
+		       k % 2 ? join_fd : -1);
 	}
 	close(fds[1]);
 	if (pid < 0 || read(fds[0], &c, 1) != 1) {
@@ -235,6 +290,43 @@ static int stop_worker(int k)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Write VAL to the current partition's FILE; 0 or -1 */
+static int part_set(const char *file, const char *val)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/partition/" PART "/%s", file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static long part_full_scans(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/kernel/mm/ksm/partition/" PART "/full_scans", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atol(buf) : 0;
+}
+
+/* The background scan of the current partition, flat out */
+static int scan_on(void)
+{
+	if (part_set("pages_to_scan", "128") || part_set("sleep_millisecs", "0") ||
+	    part_set("run", "1"))
+		return -1;
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -247,6 +339,7 @@ int main(int argc, char **argv)
 {
 	long merges = 0, merged_pages = 0, unmerges = 0, removals = 0, exits = 0, busy = 0;
 	long writes = 0, lost = 0, forks = 0, cow_bad = 0, errors = 0;
+	long passes = 0, toggles = 0, rejoins = 0, join_err = 0;
 	int nproc = 4, opt, fd, oldfd = -1, bad_exit = 0;
 	double duration = 60, t0;
 	unsigned int r = 12345;
@@ -278,12 +371,12 @@ int main(int argc, char **argv)
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	syscall(NR_ksm_unlink, PART);
 	fd = syscall(NR_ksm_open, PART, O_CREAT | O_CLOEXEC, 0600);
-	if (stats == MAP_FAILED || fd < 0) {
+	if (stats == MAP_FAILED || fd < 0 || scan_on()) {
 		printf("Bail out! setup: %s\n", strerror(errno));
 		return KSFT_FAIL;
 	}
 	for (int k = 0; k < nproc; k++)
-		if (start_worker(k) < 0) {
+		if (start_worker(k, fd) < 0) {
 			printf("Bail out! cannot start worker %d\n", k);
 			return KSFT_FAIL;
 		}
@@ -312,7 +405,7 @@ int main(int argc, char **argv)
 				unmerges++;
 			else
 				errors++;
-		} else if (op < 14) {
+		} else if (op == 12) {
 			/* remove the partition; a fresh one takes its name */
 			if (oldfd >= 0) {
 				for (int j = 0; j < nproc; j++)
@@ -320,6 +413,7 @@ int main(int argc, char **argv)
 				close(oldfd);
 			}
 			oldfd = fd;
+			passes += part_full_scans();
 			if (syscall(NR_ksm_unlink, PART))
 				errors++;
 			fd = syscall(NR_ksm_open, PART, O_CREAT | O_CLOEXEC, 0600);
@@ -327,21 +421,35 @@ int main(int argc, char **argv)
 				printf("Bail out! ksm_open after unlink: %s\n", strerror(errno));
 				return KSFT_FAIL;
 			}
+			if (scan_on())
+				errors++;
+			for (int j = 1; j < nproc; j += 2)
+				kill(wpid[j], SIGUSR1);
 			removals++;
-		} else if (op == 14) {
+		} else if (op == 13) {
 			int status = stop_worker(k);
 
 			if (status)
 				bad_exit++;
 			exits++;
-			if (start_worker(k) < 0) {
+			if (start_worker(k, fd) < 0) {
 				printf("Bail out! cannot restart worker %d\n", k);
 				return KSFT_FAIL;
 			}
 		} else {
+			/* pause, or stop the scan for a moment */
+			if (rand_r(&r) % 2) {
+				if (part_set("run", "0"))
+					errors++;
+				usleep(20000);
+				if (part_set("run", "1"))
+					errors++;
+				toggles++;
+			}
 			usleep(50000);
 		}
 	}
+	passes += part_full_scans();
 	for (int k = 0; k < nproc; k++)
 		if (stop_worker(k))
 			bad_exit++;
@@ -350,21 +458,28 @@ int main(int argc, char **argv)
 		lost += stats[s].lost;
 		forks += stats[s].forks;
 		cow_bad += stats[s].cow_bad;
+		rejoins += stats[s].rejoins;
+		join_err += stats[s].join_err;
 	}
 	ksft_diag("%.0f s, %d workers x %zu pages x %d writer threads (%d worker processes in all)",
 		  now() - t0, nproc, npages, nthreads, next_slot);
 	ksft_diag("%ld writes, %ld merge calls (%ld pages sharing KSM pages when they returned), %ld unmerges,",
 		  writes, merges, merged_pages, unmerges);
-	ksft_diag("%ld partition removals (%ld EBUSY from the old partition), %ld forks, %ld worker exits",
+	ksft_diag("%ld partition removals (%ld EBUSY from the old partition), %ld forks, %ld worker exits,",
 		  removals, busy, forks, exits);
+	ksft_diag("%ld background passes over the joined workers, scan stopped and restarted %ld times,",
+		  passes, toggles);
+	ksft_diag("%ld times a joined worker left the old partition and joined the new one (%ld failed)",
+		  rejoins, join_err);
 	ksft_ok(lost == 0 && bad_exit == 0 && writes > 0,
 		"stress: 0 lost or torn writes (%ld lost, %d bad worker exits, %ld writes checked)",
 		lost, bad_exit, writes);
 	ksft_ok(cow_bad == 0 && forks > 0, "stress: after fork, parent and child each see their own data (%ld forks, %ld bad)",
 		forks, cow_bad);
-	ksft_ok(errors == 0 && merges > 0 && merged_pages > 0 && removals > 0,
-		"stress: merges really happened (%ld pages) and no call failed unexpectedly (%ld errors)",
-		merged_pages, errors);
+	ksft_ok(errors == 0 && join_err == 0 && merges > 0 && merged_pages > 0 &&
+		removals > 0 && passes > 0,
+		"stress: merges and background passes really happened (%ld pages, %ld passes) and no call failed unexpectedly (%ld errors)",
+		merged_pages, passes, errors);
 	if (oldfd >= 0)
 		close(oldfd);
 	close(fd);
