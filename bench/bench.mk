@@ -3,7 +3,7 @@
 # of the patched kernel. Writes build/bench/raw.txt, results.md and
 # pages-sharing.png (bench/report). BENCH_ARGS passes options to ksm-bench
 # (-s MIB total, -n processes, -u unique %, -a MIB for ksmd defaults,
-# -S largest MIB, -P most partitions).
+# -S largest MIB, -P most partitions, -m which parts: abcdef, z, p, s).
 .PHONY: bench
 BENCH := $(B)/bench
 BENCH_ARGS ?=

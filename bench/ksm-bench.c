@@ -17,14 +17,22 @@
  *      range (CHUNK) so that pages_sharing can be sampled between calls
  *   d  the limit: one pass that reads the same bytes (process_vm_readv)
  *      and hashes every page (XXH3_64bits from Debian's libxxhash)
- * For a, b, c: wall time and CPU time (ksmd's, or the calling thread's) to
- * reach 99% of the achievable pages_sharing, pages merged, and CPU used in
- * the 10 s after convergence (ksmd's and the caller's). Then scaling of c:
- * total size from 64 MiB to 1 GiB with one partition, and 1 to 64
- * partitions (4 processes each) at a fixed total.
+ *   e  the partition's own background scan at full speed (pages_to_scan
+ *      20000, sleep_millisecs 0), processes joined with
+ *      prctl(PR_SET_KSM_PARTITION) before they map their memory
+ *   f  the same at the scan's defaults (pages_to_scan 100,
+ *      sleep_millisecs 20), on ksmd-default's size
+ * For a, b, c, e, f: wall time and CPU time (ksmd's, the calling thread's,
+ * or for e and f every CPU's busy time but the bench's own) to reach 99% of
+ * the achievable pages_sharing, pages merged, and CPU used in the 10 s after
+ * convergence. Then scaling of c: total size from 64 MiB to 1 GiB with one
+ * partition, and 1 to 64 partitions (4 processes each) at a fixed total;
+ * and of the background scan with its default batch (pages_to_scan 100,
+ * sleep_millisecs 0: CPU-bound) from 64 MiB to 1 GiB, whose cost per page
+ * must not grow with the size of a member.
  *
  * Output: lines "result ...", "timeline MODE SECONDS PAGES_SHARING",
- * "scale-size ..." and "scale-parts ..." for bench/report to turn into
+ * "scale-size ...", "scale-parts ..." and "scale-scan ..." for bench/report to turn into
  * Markdown and a plot.
  *
  *   ksm-bench [-s MIB] [-n NPROC] [-u PCT] [-a MIB] [-S MAXMIB] [-P MAXPARTS]
@@ -53,6 +61,7 @@
 #define NR_ksm_open	463
 #define NR_ksm_merge	464
 #define NR_ksm_unlink	466
+#define PR_SET_KSM_PARTITION 0x4b534d50
 
 #define KSM "/sys/kernel/mm/ksm/"
 #define MIB (1024UL * 1024)
@@ -122,6 +131,36 @@ static long ksm_get(const char *file)
 	return read_long(path);
 }
 
+/* Busy CPU seconds of the whole system, every CPU (/proc/stat) */
+static double system_busy(void)
+{
+	unsigned long long v[8] = { 0 };
+	char buf[256] = "";
+	int fd = open("/proc/stat", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		die("/proc/stat");
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	/* cpu user nice system idle iowait irq softirq steal */
+	if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		die("/proc/stat: unexpected format");
+	return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) /
+	       sysconf(_SC_CLK_TCK);
+}
+
+/* CPU of everything but this process: the partition's scan work */
+static double others_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return system_busy() - (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
 /* ksmd's CPU seconds (utime + stime) */
 static pid_t ksmd_pid;
 static double ksmd_cpu(void)
@@ -189,9 +228,12 @@ static void fill(char *p, size_t pages, size_t shared, unsigned long seed)
 	}
 }
 
-/* n processes of pages each; merge_any: PR_SET_MEMORY_MERGE first */
+/*
+ * n processes of pages each; merge_any: PR_SET_MEMORY_MERGE first;
+ * join_fd >= 0: join that partition first (PR_SET_KSM_PARTITION)
+ */
 static void spawn(struct workload *wl, int n, size_t pages, int unique_pct,
-		  int merge_any, unsigned long seed)
+		  int merge_any, int join_fd, unsigned long seed)
 {
 	int i;
 
@@ -214,6 +256,9 @@ static void spawn(struct workload *wl, int n, size_t pages, int unique_pct,
 			close(fds[0]);
 			if (merge_any && prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0))
 				die("PR_SET_MEMORY_MERGE");
+			if (join_fd >= 0 &&
+			    prctl(PR_SET_KSM_PARTITION, join_fd, 0, 0, 0))
+				die("PR_SET_KSM_PARTITION");
 			p = mmap(NULL, pages * psz, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED)
@@ -281,7 +326,7 @@ static void run_ksmd(const char *mode, const char *what, size_t bytes, int n,
 
 	ksm_set("run", 2);
 	ksm_set("run", 0);
-	spawn(&wl, n, bytes / n / psz, unique_pct, 1, 1);
+	spawn(&wl, n, bytes / n / psz, unique_pct, 1, -1, 1);
 	target = achievable(&wl);
 	ksm_set("pages_to_scan", pages_to_scan);
 	ksm_set("sleep_millisecs", sleep_ms);
@@ -328,7 +373,7 @@ static void run_sync(const char *mode, size_t bytes, int n, int nparts,
 	char name[32], path[128];
 	unsigned long off;
 
-	spawn(&wl, n, bytes / n / psz, unique_pct, 0, 2);
+	spawn(&wl, n, bytes / n / psz, unique_pct, 0, -1, 2);
 	/* what is achievable per partition */
 	target = (long)wl.shared * (per - 1) * nparts;
 	for (p = 0; p < nparts; p++) {
@@ -385,6 +430,103 @@ static void run_sync(const char *mode, size_t bytes, int n, int nparts,
 	}
 }
 
+static void part_set(const char *name, const char *file, long val)
+{
+	char path[160], buf[32];
+
+	snprintf(path, sizeof(path), KSM "partition/%s/%s", name, file);
+	snprintf(buf, sizeof(buf), "%ld", val);
+	write_str(path, buf);
+}
+
+static long part_get(const char *name, const char *file)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), KSM "partition/%s/%s", name, file);
+	return read_long(path);
+}
+
+/*
+ * e, f: the partition's background scan merges n processes that joined it,
+ * up to 99% of the achievable pages_sharing, sampled every 100 ms only:
+ * reading it prunes the partition's stale items under the partition's
+ * lock, which holds the scan up. scale-scan (!report): up to the end of
+ * the first full pass instead, watched through full_scans, which does not
+ * prune. Returns wall and CPU (every CPU's busy time but this process's)
+ * to that point (wall -1: not reached) and the pages scanned by then.
+ */
+static void run_scan(const char *mode, const char *what, size_t bytes, int n,
+		     int unique_pct, long pages_to_scan, long sleep_ms,
+		     double limit, int report, double *wallp, double *cpup,
+		     long *scannedp, long *mergedp, long *targetp)
+{
+	const char *name = "bench-scan";
+	struct workload wl;
+	double t0, c0, t99 = -1, c99 = 0, ci = 0, last = -1;
+	long target, ps = 0, scanned = -1;
+	int fd;
+
+	syscall(NR_ksm_unlink, name);
+	fd = syscall(NR_ksm_open, name, O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		die("ksm_open");
+	spawn(&wl, n, bytes / n / psz, unique_pct, 0, fd, 4);
+	target = achievable(&wl);
+	part_set(name, "pages_to_scan", pages_to_scan);
+	part_set(name, "sleep_millisecs", sleep_ms);
+	c0 = others_cpu();
+	t0 = now();
+	part_set(name, "run", 1);
+	while (!report && now() - t0 < limit) {
+		if (part_get(name, "full_scans") >= 1) {
+			t99 = now() - t0;
+			c99 = others_cpu() - c0;
+			scanned = part_get(name, "pages_scanned");
+			break;
+		}
+		usleep(10000);
+	}
+	while (report && now() - t0 < limit) {
+		double t = now() - t0;
+
+		ps = part_get(name, "pages_sharing");
+		if (report && (t - last >= 0.2 || ps >= target * 99 / 100)) {
+			printf("timeline %s %.3f %ld\n", mode, t, ps);
+			last = t;
+		}
+		if (ps >= target * 99 / 100) {
+			t99 = now() - t0;
+			c99 = others_cpu() - c0;
+			scanned = part_get(name, "pages_scanned");
+			break;
+		}
+		usleep(100000);
+	}
+	if (t99 < 0)
+		c99 = others_cpu() - c0;
+	if (report) {
+		double s0 = thread_cpu();
+
+		c0 = others_cpu();
+		sleep(10);
+		ci = others_cpu() - c0;
+		printf("timeline %s %.3f %ld\n", mode, now() - t0,
+		       part_get(name, "pages_sharing"));
+		result(mode, what, bytes, target, ps, t99, c99, ci,
+		       thread_cpu() - s0);
+	}
+	*wallp = t99;
+	*cpup = c99;
+	*scannedp = scanned;
+	*mergedp = part_get(name, "pages_sharing");
+	*targetp = target;
+	part_set(name, "run", 0);
+	reap(&wl);
+	close(fd);
+	syscall(NR_ksm_unlink, name);
+}
+
 /* d: read every byte of the workload from the processes and hash each page */
 static void run_hash(size_t bytes, int n, int unique_pct)
 {
@@ -395,7 +537,7 @@ static void run_hash(size_t bytes, int n, int unique_pct)
 	uint64_t h = 0;
 	int k;
 
-	spawn(&wl, n, bytes / n / psz, unique_pct, 0, 3);
+	spawn(&wl, n, bytes / n / psz, unique_pct, 0, -1, 3);
 	w0 = now();
 	c0 = thread_cpu();
 	for (k = 0; k < wl.n; k++) {
@@ -423,10 +565,11 @@ int main(int argc, char **argv)
 	unsigned long size = 256, asize = 0, maxsize = 1024, maxparts = 64;
 	long saved_pts, saved_sleep, saved_run;
 	int n = 4, unique = 10, opt;
+	const char *only = "abcdefzps";
 	double wall, cpu;
 	long merged, target, scanned;
 
-	while ((opt = getopt(argc, argv, "s:n:u:a:S:P:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:u:a:S:P:m:h")) != -1) {
 		switch (opt) {
 		case 's': size = strtoul(optarg, NULL, 0); break;
 		case 'n': n = atoi(optarg); break;
@@ -434,10 +577,13 @@ int main(int argc, char **argv)
 		case 'a': asize = strtoul(optarg, NULL, 0); break;
 		case 'S': maxsize = strtoul(optarg, NULL, 0); break;
 		case 'P': maxparts = strtoul(optarg, NULL, 0); break;
+		case 'm': only = optarg; break;
 		default:
 			printf("usage: ksm-bench [-s MIB (256)] [-n NPROC (4)] [-u UNIQUE%% (10)]\n"
 			       "                 [-a MIB: size for ksmd defaults (= -s)]\n"
-			       "                 [-S MAXMIB (1024)] [-P MAXPARTS (64)]\n");
+			       "                 [-S MAXMIB (1024)] [-P MAXPARTS (64)]\n"
+			       "                 [-m PARTS: only these of abcdef, z (size scaling),\n"
+			       "                  p (partition scaling), s (scan scaling); default all]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -460,24 +606,43 @@ int main(int argc, char **argv)
 	printf("config size_mib %lu nproc %d unique_pct %d ksmd_default_size_mib %lu page %ld\n",
 	       size, n, unique, asize, psz);
 
-	run_ksmd("a", "ksmd, default settings (pages_to_scan 100, sleep_millisecs 20)",
+#define WANT(c) strchr(only, (c))
+	if (WANT('a'))
+		run_ksmd("a", "ksmd, default settings (pages_to_scan 100, sleep_millisecs 20)",
 		 asize * MIB, n, unique, 100, 20, 600);
-	run_ksmd("b", "ksmd at full speed (pages_to_scan 20000, sleep_millisecs 0)",
+	if (WANT('b'))
+		run_ksmd("b", "ksmd at full speed (pages_to_scan 20000, sleep_millisecs 0)",
 		 size * MIB, n, unique, 20000, 0, 600);
-	run_sync("c", size * MIB, n, 1, unique, 1, &wall, &cpu, &merged, &target, &scanned);
-	run_hash(size * MIB, n, unique);
+	if (WANT('c'))
+		run_sync("c", size * MIB, n, 1, unique, 1, &wall, &cpu, &merged, &target, &scanned);
+	if (WANT('d'))
+		run_hash(size * MIB, n, unique);
+	if (WANT('e'))
+		run_scan("e", "the partition's background scan at full speed (pages_to_scan 20000, sleep_millisecs 0)",
+		 size * MIB, n, unique, 20000, 0, 600, 1, &wall, &cpu, &scanned, &merged, &target);
+	if (WANT('f'))
+		run_scan("f", "the partition's background scan, default settings (pages_to_scan 100, sleep_millisecs 20)",
+		 asize * MIB, n, unique, 100, 20, 600, 1, &wall, &cpu, &scanned, &merged, &target);
 
-	for (unsigned long s = 64; s <= maxsize; s *= 2) {
+	for (unsigned long s = 64; WANT('z') && s <= maxsize; s *= 2) {
 		run_sync("scale", s * MIB, n, 1, unique, 0, &wall, &cpu, &merged, &target, &scanned);
 		printf("scale-size mib %lu parts 1 nproc %d wall %.3f cpu %.3f merged %ld target %ld scanned %ld us_per_page %.3f\n",
 		       s, n, wall, cpu, merged, target, scanned, cpu * 1e6 / scanned);
 	}
-	for (unsigned long p = 1; p <= maxparts; p *= 2) {
+	for (unsigned long p = 1; WANT('p') && p <= maxparts; p *= 2) {
 		int np = 4 * p;	/* the same 4 processes per partition */
 
 		run_sync("parts", size * MIB, np, p, unique, 0, &wall, &cpu, &merged, &target, &scanned);
 		printf("scale-parts mib %lu parts %lu nproc %d wall %.3f cpu %.3f merged %ld target %ld scanned %ld us_per_page %.3f\n",
 		       size, p, np, wall, cpu, merged, target, scanned, cpu * 1e6 / scanned);
+	}
+
+	for (unsigned long s = 64; WANT('s') && s <= maxsize; s *= 4) {
+		run_scan("scale-scan", "", s * MIB, n, unique, 100, 0, 600, 0,
+			 &wall, &cpu, &scanned, &merged, &target);
+		printf("scale-scan mib %lu parts 1 nproc %d wall %.3f cpu %.3f scanned %ld merged %ld target %ld us_per_page %.3f\n",
+		       s, n, wall, cpu, scanned, merged, target,
+		       scanned > 0 ? cpu * 1e6 / scanned : 0);
 	}
 
 	ksm_set("pages_to_scan", saved_pts);
