@@ -432,19 +432,18 @@ static void run_sync(const char *mode, size_t bytes, int n, int nparts,
 
 static void part_set(const char *name, const char *file, long val)
 {
-	char path[160], buf[32];
+	char rel[96];
 
-	snprintf(path, sizeof(path), KSM "partition/%s/%s", name, file);
-	snprintf(buf, sizeof(buf), "%ld", val);
-	write_str(path, buf);
+	snprintf(rel, sizeof(rel), "partition/%s/%s", name, file);
+	ksm_set(rel, val);
 }
 
 static long part_get(const char *name, const char *file)
 {
-	char path[160];
+	char rel[96];
 
-	snprintf(path, sizeof(path), KSM "partition/%s/%s", name, file);
-	return read_long(path);
+	snprintf(rel, sizeof(rel), "partition/%s/%s", name, file);
+	return ksm_get(rel);
 }
 
 /*

@@ -457,6 +457,16 @@ static int partition_attr(const char *name, const char *attr, char *path, size_t
 	return 0;
 }
 
+/* The decimal value of partition NAME's file ATTR */
+static int partition_get_ull(const char *name, const char *attr, unsigned long long *v)
+{
+	char rel[128];
+
+	if (partition_attr(name, attr, rel, sizeof(rel)) < 0)
+		return -1;
+	return ksm_sysfs_get_ull(rel, v);
+}
+
 KSM_EXPORT int ksm_partition_info(const char *name, struct ksm_partition_info *info)
 {
 	static const struct {
@@ -492,8 +502,7 @@ KSM_EXPORT int ksm_partition_info(const char *name, struct ksm_partition_info *i
 	memset(info, 0, sizeof(*info));
 	strcpy(info->name, name);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		if (partition_attr(name, counters[i].attr, rel, sizeof(rel)) < 0 ||
-		    ksm_sysfs_get_ull(rel, &v) < 0)
+		if (partition_get_ull(name, counters[i].attr, &v) < 0)
 			return -1;
 		*(uint64_t *)((char *)info + counters[i].off) = v;
 	}
@@ -505,25 +514,23 @@ KSM_EXPORT int ksm_partition_info(const char *name, struct ksm_partition_info *i
 		return -1;
 	}
 	info->mode = v;
-	if (partition_attr(name, "uid", rel, sizeof(rel)) < 0 || ksm_sysfs_get_ull(rel, &v) < 0)
+	if (partition_get_ull(name, "uid", &v) < 0)
 		return -1;
 	info->uid = v;
-	if (partition_attr(name, "gid", rel, sizeof(rel)) < 0 || ksm_sysfs_get_ull(rel, &v) < 0)
+	if (partition_get_ull(name, "gid", &v) < 0)
 		return -1;
 	info->gid = v;
 	/* Background scanning: absent before partition membership, then all 0 */
-	if (partition_attr(name, "pages_to_scan", rel, sizeof(rel)) < 0)
-		return -1;
-	if (ksm_sysfs_get_ull(rel, &v) < 0)
+	if (partition_get_ull(name, "pages_to_scan", &v) < 0)
 		return errno == ENOENT ? 0 : -1;
 	info->pages_to_scan = v > UINT32_MAX ? UINT32_MAX : v;
-	if (partition_attr(name, "sleep_millisecs", rel, sizeof(rel)) < 0 || ksm_sysfs_get_ull(rel, &v) < 0)
+	if (partition_get_ull(name, "sleep_millisecs", &v) < 0)
 		return -1;
 	info->sleep_millisecs = v > UINT32_MAX ? UINT32_MAX : v;
-	if (partition_attr(name, "run", rel, sizeof(rel)) < 0 || ksm_sysfs_get_ull(rel, &v) < 0)
+	if (partition_get_ull(name, "run", &v) < 0)
 		return -1;
 	info->run = v != 0;
-	if (partition_attr(name, "full_scans", rel, sizeof(rel)) < 0 || ksm_sysfs_get_ull(rel, &v) < 0)
+	if (partition_get_ull(name, "full_scans", &v) < 0)
 		return -1;
 	info->full_scans = v;
 	return 0;

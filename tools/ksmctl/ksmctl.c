@@ -600,6 +600,18 @@ static int cmd_partition_show(int argc, char **argv, struct err *e)
 	return 0;
 }
 
+/* Write VAL to partition NAME's sysfs file FILE; WHAT says what failed */
+static int set_partition_file(const char *name, const char *file, const char *val, const char *what,
+			      struct err *e)
+{
+	char rel[160];
+
+	snprintf(rel, sizeof(rel), "partition/%s/%s", name, file);
+	if (ksm_sysfs_set(rel, val) < 0)
+		return fail(e, 0, errno, perm_hint(errno), "cannot %s of '%s'", what, name);
+	return 0;
+}
+
 /* partition scan NAME on|off [--pages-to-scan N] [--sleep-ms MS]: background scanning */
 static int cmd_partition_scan(int argc, char **argv, struct err *e)
 {
@@ -614,7 +626,7 @@ static int cmd_partition_scan(int argc, char **argv, struct err *e)
 	unsigned long pages = 0, sleep_ms = 0;
 	bool pages_set = false, sleep_set = false;
 	struct ksm_partition_info pi;
-	char rel[160], val[32];
+	char val[32];
 	int c, bad = 0, on;
 	const char *name;
 
@@ -649,20 +661,17 @@ static int cmd_partition_scan(int argc, char **argv, struct err *e)
 			    "partition '%s' has no background scanning", name);
 	/* the pace first, so that a scan starts at the pace asked for */
 	if (pages_set) {
-		snprintf(rel, sizeof(rel), "partition/%s/pages_to_scan", name);
 		snprintf(val, sizeof(val), "%lu", pages);
-		if (ksm_sysfs_set(rel, val) < 0)
-			return fail(e, 0, errno, perm_hint(errno), "cannot set pages_to_scan of '%s'", name);
+		if (set_partition_file(name, "pages_to_scan", val, "set pages_to_scan", e) < 0)
+			return -1;
 	}
 	if (sleep_set) {
-		snprintf(rel, sizeof(rel), "partition/%s/sleep_millisecs", name);
 		snprintf(val, sizeof(val), "%lu", sleep_ms);
-		if (ksm_sysfs_set(rel, val) < 0)
-			return fail(e, 0, errno, perm_hint(errno), "cannot set sleep_millisecs of '%s'", name);
+		if (set_partition_file(name, "sleep_millisecs", val, "set sleep_millisecs", e) < 0)
+			return -1;
 	}
-	snprintf(rel, sizeof(rel), "partition/%s/run", name);
-	if (ksm_sysfs_set(rel, on ? "1" : "0") < 0)
-		return fail(e, 0, errno, perm_hint(errno), "cannot %s the scan of '%s'", on ? "start" : "stop", name);
+	if (set_partition_file(name, "run", on ? "1" : "0", on ? "start the scan" : "stop the scan", e) < 0)
+		return -1;
 	if (partition_info_or_fail(name, &pi, e) < 0)
 		return -1;
 	if (json_out)

@@ -55,6 +55,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "ksft.h"
+#include "../../lib/ksm_test_util.h"
 
 #define NR_ksm_open	463
 #define NR_ksm_merge	464
@@ -294,28 +295,16 @@ static int stop_worker(int k)
 static int part_set(const char *file, const char *val)
 {
 	char path[128];
-	int fd, ret;
 
-	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/partition/" PART "/%s", file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return ret;
+	snprintf(path, sizeof(path), KSM_SYSFS "/partition/" PART "/%s", file);
+	return sysfs_write_str(path, val);
 }
 
 static long part_full_scans(void)
 {
-	char buf[32] = "";
-	int fd = open("/sys/kernel/mm/ksm/partition/" PART "/full_scans", O_RDONLY);
-	ssize_t n;
+	unsigned long n = ksm_read_ulong("partition/" PART "/full_scans");
 
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atol(buf) : 0;
+	return n == (unsigned long)-1 ? 0 : (long)n;
 }
 
 /* The background scan of the current partition, flat out */

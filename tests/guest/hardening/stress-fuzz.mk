@@ -13,6 +13,6 @@ $(SFT)/ksm_fuzz: $(SFDIR)/ksm_fuzz.c $(TOP)/tests/host/ksft.h
 	@mkdir -p $(@D)
 	$(CC) $(SF_CFLAGS) -o $@ $<
 
-$(SFT)/ksm_stress: $(SFDIR)/ksm_stress.c $(TOP)/tests/host/ksft.h
+$(SFT)/ksm_stress: $(SFDIR)/ksm_stress.c $(TOP)/tests/host/ksft.h $(TOP)/tests/lib/ksm_test_util.h
 	@mkdir -p $(@D)
 	$(CC) $(SF_CFLAGS) -pthread -o $@ $<

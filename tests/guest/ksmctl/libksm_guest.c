@@ -25,8 +25,6 @@
 
 static long psz;
 
-static int distinct_pfns_(char *p, int n);
-
 static uint64_t pfn_of(void *addr)
 {
 	int fd = open("/proc/self/pagemap", O_RDONLY);
@@ -49,11 +47,6 @@ static int distinct_pfns(char *p, int n)
 					  (unsigned long long)pfn_of(p + i * psz), (unsigned long long)pfn_of(p));
 			break;
 		}
-	return distinct_pfns_(p, n);
-}
-
-static int distinct_pfns_(char *p, int n)
-{
 	return pid_distinct_pfns(getpid(), p, n);
 }
 
