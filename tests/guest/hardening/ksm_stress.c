@@ -31,8 +31,12 @@
  * one), and killing a worker (it checks all its pages first) and starting
  * a new one.
  *
+ * All along, a checker process runs the isolation invariant over every
+ * process (tests/lib/ksm_invariant.h): no KSM page mapped from two domains,
+ * or from a process in none, at any of its passes.
+ *
  * At the end every worker checks every page. Result: 0 lost or torn writes,
- * 0 bad copy-on-write views; the counts of merges (and pages merged),
+ * 0 bad copy-on-write views, 0 invariant violations; the counts of merges (and pages merged),
  * unmerges, removals, forks, exits and background passes show that
  * something was stressed.
  *
@@ -56,6 +60,7 @@
 #include <sys/wait.h>
 #include "ksft.h"
 #include "../../lib/ksm_test_util.h"
+#include "../../lib/ksm_invariant.h"
 
 #define NR_ksm_open	463
 #define NR_ksm_merge	464
@@ -291,6 +296,43 @@ static int stop_worker(int k)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The invariant checker: passes until SIGTERM, results in *inv */
+struct inv_stats {
+	atomic_long passes, violations, errors, frames;
+	char report[1024];
+};
+
+static struct inv_stats *inv;
+
+static void on_term_checker(int sig)
+{
+	atomic_store(&stop, 1);
+}
+
+static pid_t start_checker(void)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	signal(SIGTERM, on_term_checker);
+	while (!atomic_load(&stop)) {
+		struct kinv_result r;
+		long ret = ksm_invariant_check(&r);
+
+		if (ret < 0) {
+			inv->errors++;
+		} else {
+			inv->passes++;
+			inv->frames += r.ksm_frames;
+			if (ret && !inv->violations++)
+				snprintf(inv->report, sizeof(inv->report), "%s", r.report);
+		}
+		usleep(20000);
+	}
+	_exit(0);
+}
+
 /* Write VAL to the current partition's FILE; 0 or -1 */
 static int part_set(const char *file, const char *val)
 {
@@ -330,6 +372,7 @@ int main(int argc, char **argv)
 	long writes = 0, lost = 0, forks = 0, cow_bad = 0, errors = 0;
 	long passes = 0, toggles = 0, rejoins = 0, join_err = 0;
 	int nproc = 4, opt, fd, oldfd = -1, bad_exit = 0;
+	pid_t checker;
 	double duration = 60, t0;
 	unsigned int r = 12345;
 
@@ -355,9 +398,11 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP no Selective KSM in this kernel\n");
 		return KSFT_SKIP;
 	}
-	ksft_plan(3);
+	ksft_plan(4);
 	stats = mmap(NULL, MAXPROC * 256 * sizeof(*stats), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	inv = mmap(NULL, sizeof(*inv), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	syscall(NR_ksm_unlink, PART);
 	fd = syscall(NR_ksm_open, PART, O_CREAT | O_CLOEXEC, 0600);
 	if (stats == MAP_FAILED || fd < 0 || scan_on()) {
@@ -369,6 +414,11 @@ int main(int argc, char **argv)
 			printf("Bail out! cannot start worker %d\n", k);
 			return KSFT_FAIL;
 		}
+
+	if (inv == MAP_FAILED || (checker = start_checker()) < 0) {
+		printf("Bail out! cannot start the invariant checker\n");
+		return KSFT_FAIL;
+	}
 
 	t0 = now();
 	while (now() - t0 < duration) {
@@ -439,6 +489,8 @@ int main(int argc, char **argv)
 		}
 	}
 	passes += part_full_scans();
+	kill(checker, SIGTERM);
+	waitpid(checker, NULL, 0);
 	for (int k = 0; k < nproc; k++)
 		if (stop_worker(k))
 			bad_exit++;
@@ -469,6 +521,11 @@ int main(int argc, char **argv)
 		removals > 0 && passes > 0,
 		"stress: merges and background passes really happened (%ld pages, %ld passes) and no call failed unexpectedly (%ld errors)",
 		merged_pages, passes, errors);
+	if (inv->violations)
+		ksft_diag("invariant: %s", inv->report);
+	ksft_ok(inv->violations == 0 && inv->errors == 0 && inv->passes > 0,
+		"stress: no KSM page mapped from two domains at any of %ld invariant checks (%ld shared KSM frames seen, %ld violations)",
+		(long)inv->passes, (long)inv->frames, (long)inv->violations);
 	if (oldfd >= 0)
 		close(oldfd);
 	close(fd);
