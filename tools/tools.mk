@@ -7,7 +7,7 @@ TOOLS_CFLAGS := $(CFLAGS) $(WARN) -I$(TOP)/include -DKSMCTL_VERSION='"$(TOOLS_VE
 INIH_CFLAGS := $(shell pkg-config --cflags inih 2>/dev/null)
 INIH_LIBS := $(or $(shell pkg-config --libs inih 2>/dev/null),-linih)
 
-KSMCTL_OBJS := $(B)/obj/tools/ksmctl/ksmctl.o $(B)/obj/tools/ksmctl/json.o
+KSMCTL_OBJS := $(addprefix $(B)/obj/tools/ksmctl/,main.o partition.o merge.o status.o ksmd.o json.o)
 KSM_EXEC_OBJS := $(B)/obj/tools/ksm-exec/ksm-exec.o
 # host binaries find libksm in ../lib, both in the build tree and after install
 TOOLS_RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
