@@ -7,7 +7,7 @@ TOOLS_CFLAGS := $(CFLAGS) $(WARN) -I$(TOP)/include -DKSMCTL_VERSION='"$(TOOLS_VE
 INIH_CFLAGS := $(shell pkg-config --cflags inih 2>/dev/null)
 INIH_LIBS := $(or $(shell pkg-config --libs inih 2>/dev/null),-linih)
 
-KSMCTL_OBJS := $(addprefix $(B)/obj/tools/ksmctl/,main.o partition.o merge.o status.o ksmd.o json.o)
+KSMCTL_OBJS := $(addprefix $(B)/obj/tools/ksmctl/,main.o partition.o merge.o status.o ksmd.o metrics.o json.o)
 KSM_EXEC_OBJS := $(B)/obj/tools/ksm-exec/ksm-exec.o
 # host binaries find libksm in ../lib, both in the build tree and after install
 TOOLS_RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
@@ -54,3 +54,15 @@ install-man:
 	install -m 0644 $(TOP)/man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 
 install: install-man
+
+# systemd units (systemd/): @BINDIR@ replaced by where ksmctl is installed
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+.PHONY: install-systemd
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in $(TOP)/systemd/*; do \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u .in) && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u .in) || exit 1; \
+	done
+
+install: install-systemd

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ksmctl internals shared by main.c (dispatch, options, errors, JSON) and the
- * object files (partition.c, merge.c, status.c, ksmd.c, ...), the way
+ * object files (partition.c, merge.c, status.c, ksmd.c, metrics.c), the way
  * bpftool's main.h is. Not installed.
  */
 #ifndef KSMCTL_H
@@ -94,6 +94,7 @@ int do_merge(int argc, char **argv, struct err *e);
 int do_unmerge(int argc, char **argv, struct err *e);
 int do_status(int argc, char **argv, struct err *e);
 int do_ksmd(int argc, char **argv, struct err *e);
+int do_metrics(int argc, char **argv, struct err *e);
 
 /* partition.c: every partition as a JSON array or a text table (status uses it) */
 int list_partitions(bool as_text, struct err *e);

@@ -6,7 +6,7 @@
  *   ksmctl [-j|-p] OBJECT COMMAND ...      (see ksmctl(1), "ksmctl help")
  *
  * This file: dispatch to the objects (one file each: partition.c, merge.c,
- * status.c, ksmd.c), global options, shared option parsing, errors and JSON.
+ * status.c, ksmd.c, metrics.c), global options, shared option parsing, errors and JSON.
  * Errors carry errno and context up to main(), which prints them once: one
  * line of text on stderr, or a JSON object on stdout with -j.
  */
@@ -121,7 +121,7 @@ static void print_error(const struct err *e, const char *usage_hint)
 static const char *const help_main =
 	"Usage: ksmctl [OPTIONS] OBJECT { COMMAND | help }\n"
 	"       ksmctl help\n"
-	"       OBJECT := { partition | merge | unmerge | status | ksmd }\n"
+	"       OBJECT := { partition | merge | unmerge | status | ksmd | metrics }\n"
 	"       OPTIONS := { -j|--json | -p|--pretty | -h|--help | -V|--version }\n"
 	"Objects and commands may be abbreviated to any unambiguous prefix.\n";
 
@@ -282,6 +282,7 @@ static const struct {
 	{ "unmerge", do_unmerge },
 	{ "status", do_status },
 	{ "ksmd", do_ksmd },
+	{ "metrics", do_metrics },
 	{ "help", NULL },
 };
 #define NOBJ (int)(sizeof(objects) / sizeof(objects[0]))
