@@ -4,4 +4,5 @@
 # Included by tests/tests.mk; the scripts need only $(B)/bin/ksmctl, which
 # host-tests-built already builds.
 
-HOST_TESTS += $(TOP)/tests/host/test_ksmctl_metrics.sh $(TOP)/tests/host/test_ksm_units.sh
+HOST_TESTS += $(TOP)/tests/host/test_ksmctl_metrics.sh $(TOP)/tests/host/test_ksmctl_apply.sh \
+	$(TOP)/tests/host/test_ksm_units.sh

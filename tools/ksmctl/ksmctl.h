@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ksmctl internals shared by main.c (dispatch, options, errors, JSON) and the
- * object files (partition.c, merge.c, status.c, ksmd.c, metrics.c), the way
+ * object files (partition.c and partition_apply.c, merge.c, status.c, ksmd.c,
+ * metrics.c), the way
  * bpftool's main.h is. Not installed.
  */
 #ifndef KSMCTL_H
@@ -98,5 +99,13 @@ int do_metrics(int argc, char **argv, struct err *e);
 
 /* partition.c: every partition as a JSON array or a text table (status uses it) */
 int list_partitions(bool as_text, struct err *e);
+/* partition_apply.c: partition apply [FILE] [--dry-run] (argv[0] is "apply") */
+int cmd_partition_apply(int argc, char **argv, struct err *e);
+/*
+ * ids.c: user NAME (or, NAME NULL, user number UID): its uid and primary
+ * group; group NAME: its gid. -1 if unknown.
+ */
+int id_user(const char *name, uid_t uid, uid_t *uid_out, gid_t *gid_out);
+int id_group(const char *name, gid_t *gid_out);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ksmctl partition: add, remove, list, show, scan.
+ * ksmctl partition: add, remove, list, show, scan (apply: partition_apply.c).
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -13,12 +13,16 @@ static const char *const help_partition =
 	"       ksmctl partition list\n"
 	"       ksmctl partition show NAME\n"
 	"       ksmctl partition scan NAME on|off [--pages-to-scan N] [--sleep-ms MS]\n"
+	"       ksmctl partition apply [FILE] [--dry-run]\n"
 	"       ksmctl partition help\n"
 	"       NAME := 1..63 characters of [A-Za-z0-9._-]\n"
 	"       MODE := octal permission bits for ksm_open(2) creation (default 0600)\n"
 	"       --sysfs: use /sys/kernel/mm/ksm/control (root, mode 0600) instead of the syscalls\n"
 	"       scan: background scanning of the partition's joined members (ksm-exec\n"
-	"       --partition), with the partition's trees only; off by default\n";
+	"       --partition), with the partition's trees only; off by default\n"
+	"       apply: create and fix the partitions of FILE (default /etc/ksm/partitions.conf:\n"
+	"       [partition NAME] sections of owner, group, mode, scan, pages_to_scan,\n"
+	"       sleep_millisecs); the whole file is checked first; never removes one\n";
 
 static void mode_str(mode_t m, char *buf, size_t size)
 {
@@ -348,12 +352,12 @@ static int cmd_partition_scan(int argc, char **argv, struct err *e)
 
 int do_partition(int argc, char **argv, struct err *e)
 {
-	static const char *const cmds[] = { "add", "remove", "list", "show", "scan", "help" };
+	static const char *const cmds[] = { "add", "remove", "list", "show", "scan", "apply", "help" };
 	int i;
 
 	if (argc < 2)
 		return print_help(help_partition);
-	i = match_or_fail(argv[1], cmds, 6, "partition command", "see 'ksmctl partition help'", e);
+	i = match_or_fail(argv[1], cmds, 7, "partition command", "see 'ksmctl partition help'", e);
 	if (i < 0)
 		return -1;
 	optind = 0;
@@ -363,6 +367,7 @@ int do_partition(int argc, char **argv, struct err *e)
 	case 2: return cmd_partition_list(argc - 1, argv + 1, e);
 	case 3: return cmd_partition_show(argc - 1, argv + 1, e);
 	case 4: return cmd_partition_scan(argc - 1, argv + 1, e);
+	case 5: return cmd_partition_apply(argc - 1, argv + 1, e);
 	default: return print_help(help_partition);
 	}
 }
