@@ -17,10 +17,15 @@ echo "TAP version 13"
 
 T=$(mktemp -d)
 PIDS=""
+# ksmd, if an earlier test left it running, would change the global counters
+# between ksmctl's read and ours: paused here, run put back at the end
+RUN0=$(cat $S/run)
+[ "$RUN0" = 1 ] && echo 0 > $S/run
 cleanup() {
 	for p in $PIDS; do kill $p 2>/dev/null; done
 	wait 2>/dev/null
 	for n in km-a km-b; do [ -d $S/partition/$n ] && echo $n > $S/control/remove_partition; done
+	[ "$(cat $S/run)" = "$RUN0" ] || echo "$RUN0" > $S/run
 	rm -rf "$T"
 }
 trap cleanup EXIT
