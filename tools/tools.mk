@@ -7,7 +7,11 @@ TOOLS_CFLAGS := $(CFLAGS) $(WARN) -I$(TOP)/include -DKSMCTL_VERSION='"$(TOOLS_VE
 INIH_CFLAGS := $(shell pkg-config --cflags inih 2>/dev/null)
 INIH_LIBS := $(or $(shell pkg-config --libs inih 2>/dev/null),-linih)
 
-KSMCTL_OBJS := $(B)/obj/tools/ksmctl/ksmctl.o $(B)/obj/tools/ksmctl/json.o
+KSMCTL_OBJS := $(addprefix $(B)/obj/tools/ksmctl/,main.o partition.o partition_apply.o merge.o status.o \
+	ksmd.o metrics.o json.o)
+# user and group names: NSS on the host, /etc/passwd and /etc/group in the static guest binary
+KSMCTL_HOST_OBJS := $(KSMCTL_OBJS) $(B)/obj/tools/ksmctl/ids.o
+KSMCTL_GUEST_OBJS := $(KSMCTL_OBJS) $(B)/obj/tools/ksmctl/ids-static.o
 KSM_EXEC_OBJS := $(B)/obj/tools/ksm-exec/ksm-exec.o
 # host binaries find libksm in ../lib, both in the build tree and after install
 TOOLS_RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
@@ -22,17 +26,21 @@ $(B)/obj/tools/%.o: $(TOP)/tools/%.c $(TOP)/include/ksm.h $(wildcard $(TOP)/tool
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
 
-$(B)/bin/ksmctl: $(KSMCTL_OBJS) $(B)/lib/libksm.so
+$(B)/obj/tools/ksmctl/ids-static.o: $(TOP)/tools/ksmctl/ids.c $(wildcard $(TOP)/tools/ksmctl/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(KSMCTL_OBJS) -L$(B)/lib -lksm $(TOOLS_RPATH)
+	$(CC) $(TOOLS_CFLAGS) -DKSMCTL_NO_NSS -c -o $@ $<
+
+$(B)/bin/ksmctl: $(KSMCTL_HOST_OBJS) $(B)/lib/libksm.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(KSMCTL_HOST_OBJS) -L$(B)/lib -lksm $(INIH_LIBS) $(TOOLS_RPATH)
 
 $(B)/bin/ksm-exec: $(KSM_EXEC_OBJS) $(B)/lib/libksm.so
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(KSM_EXEC_OBJS) -L$(B)/lib -lksm $(INIH_LIBS) $(TOOLS_RPATH)
 
-$(B)/guest/bin/ksmctl: $(KSMCTL_OBJS) $(LIBKSM_A)
+$(B)/guest/bin/ksmctl: $(KSMCTL_GUEST_OBJS) $(LIBKSM_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -static -o $@ $(KSMCTL_OBJS) $(LIBKSM_A)
+	$(CC) $(CFLAGS) -static -o $@ $(KSMCTL_GUEST_OBJS) $(LIBKSM_A) $(INIH_LIBS)
 
 $(B)/guest/bin/ksm-exec: $(KSM_EXEC_OBJS) $(LIBKSM_A)
 	@mkdir -p $(@D)
@@ -54,3 +62,15 @@ install-man:
 	install -m 0644 $(TOP)/man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 
 install: install-man
+
+# systemd units (systemd/): @BINDIR@ replaced by where ksmctl is installed
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+.PHONY: install-systemd
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in $(TOP)/systemd/*; do \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u .in) && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u .in) || exit 1; \
+	done
+
+install: install-systemd

@@ -41,13 +41,13 @@ text_err() { [ "$(wc -l < "$T/err")" = 1 ] && grep -q "^ksmctl: .*: .* (E[A-Z]*)
 
 # 1-4 help
 k help; a=$rc; k -h; b=$rc
-ok $([ "$a$b" = 00 ] && grep -q "OBJECT := { partition | merge | unmerge | status | ksmd }" "$T/out"; echo $?) "ksmctl help / -h"
+ok $([ "$a$b" = 00 ] && grep -q "OBJECT := { partition | merge | unmerge | status | ksmd | metrics }" "$T/out"; echo $?) "ksmctl help / -h"
 all=0
-for o in partition merge unmerge status ksmd; do
+for o in partition merge unmerge status ksmd metrics; do
 	k $o help
 	[ $rc = 0 ] && grep -q "^Usage: ksmctl $o" "$T/out" || { all=1; diag "$o help failed"; }
 done
-ok $all "help at every level (partition, merge, unmerge, status, ksmd)"
+ok $all "help at every level (partition, merge, unmerge, status, ksmd, metrics)"
 k; ok $([ $rc = 2 ] && grep -q Usage "$T/out"; echo $?) "no object: usage, exit 2"
 k -j ksmd help; ok $([ $rc = 0 ] && json_ok && jq -e '.help|test("tune KNOB VALUE")' "$T/out" > /dev/null; echo $?) "-j help is JSON"
 
