@@ -722,7 +722,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ksm-attack [--case global|same|cross|all] [--probe write|read|unmap|all]\n"
-		"                  [--trials T] [--batch B] [--candidates N] [--tap]\n"
+		"                  [--trials T] [--batch B] [--candidates N] [--tsc-mhz F] [--tap]\n"
 		"Runs the deduplication timing attack (root; the tenants run as uid %d and %d).\n",
 		ATK_UID, VIC_UID);
 }
@@ -736,14 +736,16 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "candidates", required_argument, NULL, 'n' },
 		{ "tap", no_argument, NULL, 'T' },
+		{ "tsc-mhz", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	unsigned int cases = 7, probes = 1;
 	struct ksm_knobs saved;
+	double tsc_mhz = 0;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "c:p:t:b:n:Th", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:p:t:b:n:Tf:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			cases = !strcmp(optarg, "all") ? 7 : 0;
@@ -773,6 +775,9 @@ int main(int argc, char **argv)
 		case 'T':
 			tap = true;
 			break;
+		case 'f':
+			tsc_mhz = strtod(optarg, NULL);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -798,10 +803,12 @@ int main(int argc, char **argv)
 	if (tap)
 		printf("1..%d\n", 4 * !!(cases & 1) + 4 * !!(cases & 2) + 5 * !!(cases & 4));
 	ksm_knobs_save(&saved, knobs);
-	cyc_per_ns = calibrate(tap ? 0.3 : 1.0);
+	cyc_per_ns = tsc_mhz > 0 ? tsc_mhz / 1000 : calibrate(tap ? 0.3 : 1.0);
 	printf("# %u trials per case in batches of %u, %u candidates per secret page (chance %.0f%%);"
-	       " TSC %.3f cycles/ns (calibrated against CLOCK_MONOTONIC); alpha %g\n",
-	       trials, batch, ncand, 100.0 / ncand, cyc_per_ns, ALPHA);
+	       " TSC %.3f cycles/ns (%s); alpha %g\n",
+	       trials, batch, ncand, 100.0 / ncand, cyc_per_ns,
+	       tsc_mhz > 0 ? "--tsc-mhz, measured on the host" :
+	       "approximate: calibrated against the guest's jiffies clock", ALPHA);
 	printf("# probe times in cycles (medians; ns = cycles / %.3f)\n", cyc_per_ns);
 	printf("%-7s %-5s %6s %10s %10s %8s %8s %6s %7s %9s %6s %9s %6s %6s %5s %5s %5s %5s  %s\n",
 	       "case", "probe", "trials", "right_cyc", "wrong_cyc", "right_ns", "wrong_ns", "AUC",
