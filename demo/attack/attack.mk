@@ -21,7 +21,7 @@ $(ATTACK)/tsc-mhz: $(TOP)/demo/attack/tsc-mhz.c
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
 demo-attack: deps kernel $(ATTACK_BIN) $(ATTACK)/tsc-mhz
-	@echo "demo-attack: about 2 minutes under emulation"
+	@echo "demo-attack: about 3 minutes under emulation"
 	$(TOP)/tests/vm/vm-run --mem 2048 --timeout 3000 --add $(ATTACK_BIN) -- \
 		/extra/ksm-attack --tsc-mhz $$($(ATTACK)/tsc-mhz) $(ATTACK_ARGS) \
 		| tee $(ATTACK)/raw.txt | grep -v '^@'; \

