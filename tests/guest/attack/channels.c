@@ -291,7 +291,7 @@ static const char *const part_settings[] = {
 };
 static const char *const global_counters[] = {
 	"pages_shared", "pages_sharing", "pages_unshared", "pages_volatile", "general_profit",
-	"stable_node_chains", "stable_node_dups", "ksm_zero_pages", "pages_scanned",
+	"stable_node_chains", "stable_node_dups", "ksm_zero_pages", "pages_scanned", "pages_skipped",
 	"full_scans", NULL,
 };
 
