@@ -519,8 +519,31 @@ static void ksmd_merge(unsigned long want)
 	ksm_write_ulong("run", 0); /* nothing runs while the attacker probes */
 }
 
+/*
+ * After the global case: the tenants have exited, but ksmd forgets their
+ * pages only when it scans (the global counters stay stale and, with
+ * pages_shared non-zero, max_page_sharing cannot change). Let it scan until
+ * pages_shared is back to what it was before the batch.
+ */
+static void ksmd_forget(unsigned long shared_before)
+{
+	unsigned long f0 = ksm_read_ulong("full_scans");
+
+	if (ksm_write_ulong("run", 1))
+		die("start ksmd");
+	for (int i = 0; i < 600; i++) {
+		unsigned long fs = ksm_read_ulong("full_scans") - f0;
+
+		if ((fs >= 1 && ksm_read_ulong("pages_shared") <= shared_before) || fs >= 4)
+			break;
+		usleep(50000);
+	}
+	ksm_write_ulong("run", 0);
+}
+
 static void run_batch(struct plan *pl, struct result *res)
 {
+	unsigned long shared_before = ksm_read_ulong("pages_shared");
 	unsigned int b = pl->b, cp = copies(pl->probe), na = b * ncand * cp + 2 * b;
 	struct child vic, atk;
 	uint64_t *pv, *pa, *sv, *sa;
@@ -632,7 +655,9 @@ static void run_batch(struct plan *pl, struct result *res)
 	}
 	reap(&atk);
 	reap(&vic);
-	if (pl->kase != C_GLOBAL) {
+	if (pl->kase == C_GLOBAL) {
+		ksmd_forget(shared_before);
+	} else {
 		ksm_unlink(pl->part[0]);
 		if (pl->kase == C_CROSS)
 			ksm_unlink(pl->part[1]);
