@@ -24,12 +24,22 @@
  * /proc/PID/pagemap PFNs and the partitions' counters, then the attacker
  * probes all its guess pages and the second page of every control pair in
  * a random order with the cycle counter (rdtsc between lfences; the test
- * kernel's clocksource is jiffies).
+ * kernel's clocksource is jiffies; --tsc-mhz gives the counter's rate).
+ *
+ * Probes (--probe, default write; all: every one):
+ *   write   store one byte (a merged page takes a copy-on-write fault)
+ *   read    load one byte (on hardware: Flush+Reload; under TCG: no cache)
+ *   unmap   MADV_DONTNEED of the page (a page others still map is not freed)
+ *   chain   the attacker holds --max-sharing (max_page_sharing) copies of
+ *           each guess and times MADV_DONTNEED of all of them
+ *           (CVE-2024-0564; the program sets max_page_sharing)
  *
  * Per case the right-guess and wrong-guess probe times are compared: ROC
- * area (AUC), Mann-Whitney U (normal approximation with tie correction)
- * and two-sample Kolmogorov-Smirnov, both two-sided; and the attacker's
- * accuracy when it takes the slowest candidate of each trial as its guess.
+ * area (AUC, oriented: 1 = right guesses probe like merged pages), Mann-
+ * Whitney U (normal approximation with tie correction) and two-sample
+ * Kolmogorov-Smirnov, both two-sided; and the attacker's accuracy when it
+ * takes the candidate of each trial that probes most like a merged page
+ * (slowest; fastest for unmap) as its guess.
  *
  * Output: a table on stdout; "@T ..." lines (one per case, the table's
  * data) and "@H case probe class cycles count" lines (log-binned
