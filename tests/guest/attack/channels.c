@@ -8,7 +8,8 @@
  *
  *   owner   a partition's counters: readable by whoever has read permission
  *           by the partition's owner and mode (as opening it needs write
- *           permission), and by CAP_SYS_ADMIN; another process's
+ *           permission), and by CAP_SYS_ADMIN (granted: so those of a 0644
+ *           partition are readable by the attacker); another process's
  *           ksm_stat, ksm_merging_pages, smaps, smaps_rollup, pagemap; the
  *           kernel's kpageflags/kpagecount: denied to the attacker
  *   public  a partition's settings (mode, uid, gid, run, pages_to_scan,
@@ -55,8 +56,9 @@
 #define PSZ 4096UL
 #define VICP "chan-victim"
 #define ATKP "chan-attacker"
+#define PUBP "chan-public"	/* root's, mode 0644: its counters are for everybody */
 
-enum policy { OWNER, PUBLIC, GLOBAL };
+enum policy { OWNER, GRANTED, PUBLIC, GLOBAL };
 
 struct row {
 	enum policy pol;
@@ -316,6 +318,12 @@ int main(void)
 		ksft_exit_skip("mmap");
 	ksm_unlink(VICP);
 	ksm_unlink(ATKP);
+	ksm_unlink(PUBP);
+	umask(0);
+	i = ksm_open(PUBP, KSM_CREAT | KSM_EXCL, 0644);
+	if (i < 0)
+		ksft_exit_skip("ksm_open(" PUBP ", O_CREAT, 0644)");
+	close(i);
 	ksm_knobs_save(&saved, knobs);
 	ksm_write_ulong("run", 0); /* nothing but the victim merges */
 
@@ -334,6 +342,8 @@ int main(void)
 	add(OWNER, FIX_PROC, "/proc/%d/pagemap", vic.pid);
 	add(OWNER, "kernel: /proc/kpageflags must stay root-only (KPF_KSM)", "/proc/kpageflags");
 	add(OWNER, "kernel: /proc/kpagecount must stay root-only", "/proc/kpagecount");
+	add(GRANTED, NULL, KSM_SYSFS "/partition/" PUBP "/pages_sharing");
+	add(GRANTED, NULL, KSM_SYSFS "/partition/" PUBP "/members");
 
 	/* 8 more: merge proof 2, names, ksm_open, meminfo, the attacker's own view 3 */
 	ksft_plan(nrows + 8);
@@ -373,6 +383,9 @@ int main(void)
 			else
 				ksft_ok(0, "%s: %s: unexpected %s / %s", r->path, pol,
 					strerror(r->err[0]), strerror(r->err[1]));
+		} else if (r->pol == GRANTED) {
+			ksft_ok(readable, "%s: mode 0644 grants read to uid %d (%s)", r->path, ATK_UID,
+				readable ? r->val[1] : strerror(r->err[0]));
 		} else if (r->pol == PUBLIC) {
 			ksft_ok(readable && !moved, "%s: %s (%s)", r->path, pol,
 				readable ? r->val[1] : strerror(r->err[0]));
@@ -425,6 +438,7 @@ int main(void)
 	reap(&vic);
 	ksm_unlink(VICP);
 	ksm_unlink(ATKP);
+	ksm_unlink(PUBP);
 	ksm_knobs_restore(&saved);
 	ksft_exit();
 }
