@@ -6,10 +6,11 @@
  * uid 1001 (the victim) merges pages in its own partition (owner 1001,
  * mode 0600):
  *
- *   owner   a partition's counters: readable by whoever has read permission
- *           by the partition's owner and mode (as opening it needs write
- *           permission), and by CAP_SYS_ADMIN (granted: so those of a 0644
- *           partition are readable by the attacker); another process's
+ *   owner   a partition's counters: readable by whoever has read or write
+ *           permission by the partition's owner, group and mode bits (who
+ *           may open it, to merge, may see its counters), and by
+ *           CAP_SYS_ADMIN (granted: so those of a 0644 partition are
+ *           readable by the attacker); another process's
  *           ksm_stat, ksm_merging_pages, smaps, smaps_rollup, pagemap; the
  *           kernel's kpageflags/kpagecount: denied to the attacker
  *   public  a partition's settings (mode, uid, gid, run, pages_to_scan,
@@ -69,7 +70,7 @@ struct row {
 	char val[2][96];
 };
 
-#define FIX_PART "kernel: partition counter files must check read permission against the partition's uid/gid/mode (and CAP_SYS_ADMIN) at open, not be 0444"
+#define FIX_PART "kernel: partition counter files must be readable only with read or write permission by the partition's uid/gid/mode (or CAP_SYS_ADMIN), not 0444"
 #define FIX_GLOBAL "kernel: the global counters in /sys/kernel/mm/ksm must count ksmd's global domain only (today they add every partition's, doc/interface.md); a root-only total may replace them"
 #define FIX_PROC "kernel: /proc/PID files of another user must need PTRACE_MODE_READ"
 #define FIX_NONE "policy: readable by all, static"
