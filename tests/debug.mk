@@ -17,8 +17,9 @@ DEBUG_GUEST_TIMEOUT ?= 5400
 DEBUG_TIMEOUT_SCALE ?= 4
 DEBUG_STRESS_SECS ?= 60
 DEBUG_FUZZ_SECS ?= 300
-# What 'make check' runs there: the hardening tests, then the kmemleak scan.
-DEBUG_SUBSET := badinput perm ksm_stress.sh ksm_fuzz.sh kmemleak_scan
+# What 'make check' runs there: the hardening tests and the kselftest (its
+# invariant rows under DEBUG_VM's checks), then the kmemleak scan.
+DEBUG_SUBSET := badinput perm ksm_partition ksm_stress.sh ksm_fuzz.sh kmemleak_scan
 
 .PHONY: kernel-debug check-debug check-debug-subset debug-subset-run debug-in-check debug-in-check-run
 
@@ -85,3 +86,22 @@ debug-subset-run: kernel-debug initramfs
 
 check-debug-subset: deps debug-subset-run
 	@$(TOP)/tests/summarize $(RESULTS)/debug.tap
+
+# ---------------------------------------------------------------- KCSAN
+# The data-race detector on the stress (issue 13): a kernel of its own
+# (KCSAN excludes KASAN), 2 vCPUs, ksm_stress for KCSAN_STRESS_SECS, then the
+# invariant and partition selftests. Not part of make check (two more
+# kernel builds' worth of time); results in build/tests/kcsan.tap.
+KCSAN_BZIMAGE := $(B)/kernel-kcsan/arch/x86/boot/bzImage
+KCSAN_STRESS_SECS ?= 60
+.PHONY: kernel-kcsan check-kcsan
+kernel-kcsan: kernel-tree
+	@$(TOP)/scripts/kernel-build kcsan
+
+check-kcsan: deps kernel-kcsan initramfs
+	@mkdir -p $(RESULTS)
+	@$(TOP)/tests/vm/vm-run --kernel $(KCSAN_BZIMAGE) --timeout 3600 -- \
+		sh -c 'export KSM_STRESS_SECS=$(KCSAN_STRESS_SECS); \
+			cd /tests && run-tap -k -s 4 -p kcsan/ ksm_stress.sh ksm_partition' \
+		| tee $(RESULTS)/kcsan.tap; true
+	@$(TOP)/tests/summarize $(RESULTS)/kcsan.tap
