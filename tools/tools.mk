@@ -8,7 +8,9 @@ INIH_CFLAGS := $(shell pkg-config --cflags inih 2>/dev/null)
 INIH_LIBS := $(or $(shell pkg-config --libs inih 2>/dev/null),-linih)
 
 KSMCTL_OBJS := $(B)/obj/tools/ksmctl/ksmctl.o $(B)/obj/tools/ksmctl/json.o
-KSM_EXEC_OBJS := $(B)/obj/tools/ksm-exec/ksm-exec.o
+# helpers shared by the launchers ksm-exec and ksm-oci
+TOOL_COMMON_OBJS := $(B)/obj/tools/common/tool.o
+KSM_EXEC_OBJS := $(B)/obj/tools/ksm-exec/ksm-exec.o $(TOOL_COMMON_OBJS)
 # host binaries find libksm in ../lib, both in the build tree and after install
 TOOLS_RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
 
@@ -18,7 +20,7 @@ tools: $(B)/bin/ksmctl $(B)/bin/ksm-exec
 userspace: tools
 guest-bin: $(B)/guest/bin/ksmctl $(B)/guest/bin/ksm-exec
 
-$(B)/obj/tools/%.o: $(TOP)/tools/%.c $(TOP)/include/ksm.h $(wildcard $(TOP)/tools/ksmctl/*.h)
+$(B)/obj/tools/%.o: $(TOP)/tools/%.c $(TOP)/include/ksm.h $(wildcard $(TOP)/tools/ksmctl/*.h $(TOP)/tools/common/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
 
@@ -54,3 +56,5 @@ install-man:
 	install -m 0644 $(TOP)/man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 
 install: install-man
+
+-include $(TOP)/tools/ksm-oci/ksm-oci.mk
