@@ -12,7 +12,9 @@ KSMCTL_OBJS := $(addprefix $(B)/obj/tools/ksmctl/,main.o partition.o partition_a
 # user and group names: NSS on the host, /etc/passwd and /etc/group in the static guest binary
 KSMCTL_HOST_OBJS := $(KSMCTL_OBJS) $(B)/obj/tools/ksmctl/ids.o
 KSMCTL_GUEST_OBJS := $(KSMCTL_OBJS) $(B)/obj/tools/ksmctl/ids-static.o
-KSM_EXEC_OBJS := $(B)/obj/tools/ksm-exec/ksm-exec.o
+# helpers shared by the launchers ksm-exec and ksm-oci
+TOOL_COMMON_OBJS := $(B)/obj/tools/common/tool.o
+KSM_EXEC_OBJS := $(B)/obj/tools/ksm-exec/ksm-exec.o $(TOOL_COMMON_OBJS)
 # host binaries find libksm in ../lib, both in the build tree and after install
 TOOLS_RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
 
@@ -22,7 +24,7 @@ tools: $(B)/bin/ksmctl $(B)/bin/ksm-exec
 userspace: tools
 guest-bin: $(B)/guest/bin/ksmctl $(B)/guest/bin/ksm-exec
 
-$(B)/obj/tools/%.o: $(TOP)/tools/%.c $(TOP)/include/ksm.h $(wildcard $(TOP)/tools/ksmctl/*.h)
+$(B)/obj/tools/%.o: $(TOP)/tools/%.c $(TOP)/include/ksm.h $(wildcard $(TOP)/tools/ksmctl/*.h $(TOP)/tools/common/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TOOLS_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
 
@@ -74,3 +76,5 @@ install-systemd:
 	done
 
 install: install-systemd
+
+-include $(TOP)/tools/ksm-oci/ksm-oci.mk

@@ -15,16 +15,16 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <ini.h>
 #include <ksm.h>
+
+#include "../common/tool.h"
 
 #ifndef KSM_EXEC_VERSION
 #define KSM_EXEC_VERSION "1.1.0"
@@ -33,9 +33,7 @@
 #define KSM_EXEC_CONFIG "/etc/ksm-exec.conf"
 #endif
 
-#define EX_KSM_EXEC 125
-#define EX_NOEXEC 126
-#define EX_NOTFOUND 127
+#define EX_KSM_EXEC EX_TOOL_FAILED
 
 struct config {
 	int enable;		/* -1 unset, 0, 1 */
@@ -45,65 +43,18 @@ struct config {
 	char bad[512];		/* what the handler rejected */
 };
 
-struct err {
-	int errnum;		/* 0: no errno to show */
-	char msg[512];
-	char hint[256];
-};
-
-static __attribute__((format(printf, 4, 5)))
-int fail(struct err *e, int errnum, const char *hint, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	e->errnum = errnum;
-	snprintf(e->hint, sizeof(e->hint), "%s", hint ? hint : "");
-	return -1;
-}
-
-static void print_err(const struct err *e)
-{
-	fprintf(stderr, "ksm-exec: %s%s%s%s%s\n", e->msg, e->errnum ? ": " : "",
-		e->errnum ? strerror(e->errnum) : "", e->hint[0] ? "; " : "", e->hint);
-}
-
 /*
  * Join partition NAME for the whole address space (PR_SET_KSM_PARTITION),
  * kept across the exec that follows. Never falls back to global merging.
  */
-static int join_partition(const char *name, const char *cmd, struct err *e)
+static int join_partition(const char *name, const char *cmd, struct tool_err *e)
 {
-	unsigned int f = ksm_features();
-	int fd, en;
+	char what[256];
 
-	if (!(f & KSM_FEAT_PARTITION_JOIN))
-		return fail(e, ENOSYS,
-			    "run without --partition (and without partition= in the configuration) to merge in the global domain",
-			    "cannot run '%s' in KSM partition '%s': %s", cmd, name,
-			    (f & KSM_FEAT_PARTITION_SYSFS)
-				    ? "this kernel has Selective KSM partitions but no partition membership (PR_SET_KSM_PARTITION)"
-				    : "this kernel has no Selective KSM partitions");
-	fd = ksm_open(name, KSM_CLOEXEC, 0);
-	if (fd < 0) {
-		en = errno;
-		return fail(e, en,
-			    en == ENOENT ? "create it first: ksmctl partition add NAME" :
-			    en == EACCES ? "the partition's mode does not let this user merge into it" : NULL,
-			    "cannot open KSM partition '%s'", name);
-	}
-	if (ksm_join(fd) < 0) {
-		en = errno;
-		close(fd);
-		return fail(e, en,
-			    en == EBUSY ? "this process already merges in another partition or in the global domain "
-					  "(PR_SET_MEMORY_MERGE inherited from its parent)" : NULL,
-			    "cannot join KSM partition '%s'", name);
-	}
-	close(fd);
-	return 0;
+	snprintf(what, sizeof(what), "'%s'", cmd);
+	return tool_join_partition(name, what,
+				   "run without --partition (and without partition= in the configuration) to merge in the global domain",
+				   e);
 }
 
 static void usage(FILE *f)
@@ -167,20 +118,6 @@ static void clean_value(const char *in, char *out, size_t size)
 	out[len] = '\0';
 }
 
-static int parse_bool(const char *v)
-{
-	static const char *const t[] = { "true", "yes", "on", "1" };
-	static const char *const f[] = { "false", "no", "off", "0" };
-
-	for (int i = 0; i < 4; i++) {
-		if (!strcasecmp(v, t[i]))
-			return 1;
-		if (!strcasecmp(v, f[i]))
-			return 0;
-	}
-	return -1;
-}
-
 /* inih handler: only the [ksm] section is ours; other sections (urunc's) are ignored */
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -191,7 +128,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 		return 1;
 	clean_value(value, v, sizeof(v));
 	if (!strcmp(name, "enable") || !strcmp(name, "strict")) {
-		int b = parse_bool(v);
+		int b = tool_parse_bool(v);
 
 		if (b < 0) {
 			snprintf(c->bad, sizeof(c->bad), "[ksm] %.64s = '%s' is not a boolean (true or false)", name, v);
@@ -216,7 +153,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 	return 1;
 }
 
-static int load_config(const char *path, bool explicit, struct config *c, struct err *e)
+static int load_config(const char *path, bool explicit, struct config *c, struct tool_err *e)
 {
 	FILE *f = fopen(path, "re");
 	int line;
@@ -224,16 +161,16 @@ static int load_config(const char *path, bool explicit, struct config *c, struct
 	if (!f) {
 		if (errno == ENOENT && !explicit)
 			return 0;
-		return fail(e, errno, NULL, "cannot read configuration %s", path);
+		return tool_fail(e, errno, NULL, "cannot read configuration %s", path);
 	}
 	line = ini_parse_file(f, config_handler, c);
 	fclose(f);
 	if (line < 0)
-		return fail(e, ENOMEM, NULL, "cannot parse configuration %s", path);
+		return tool_fail(e, ENOMEM, NULL, "cannot parse configuration %s", path);
 	if (line > 0) {
 		if (c->bad[0])
-			return fail(e, 0, NULL, "%s:%d: %s", path, line, c->bad);
-		return fail(e, 0, NULL, "%s:%d: syntax error", path, line);
+			return tool_fail(e, 0, NULL, "%s:%d: %s", path, line, c->bad);
+		return tool_fail(e, 0, NULL, "%s:%d: syntax error", path, line);
 	}
 	return 0;
 }
@@ -256,7 +193,7 @@ int main(int argc, char **argv)
 	bool config_explicit = false, quiet = false;
 	int enable_cli = -1, strict_cli = -1, c;
 	const char *partition_cli = NULL;
-	struct err e = { 0 };
+	struct tool_err e = { 0 };
 	int enable, strict;
 
 	while ((c = getopt_long(argc, argv, "+c:edsP:qhV", opts, NULL)) != -1) {
@@ -282,7 +219,7 @@ int main(int argc, char **argv)
 		goto die;
 	if (partition_cli) {
 		if (ksm_name_valid(partition_cli) < 0) {
-			fail(&e, errno, "a name is 1 to 63 characters of [A-Za-z0-9._-]",
+			tool_fail(&e, errno, "a name is 1 to 63 characters of [A-Za-z0-9._-]",
 			     "bad partition name '%s'", partition_cli);
 			goto die;
 		}
@@ -301,7 +238,7 @@ int main(int argc, char **argv)
 		int en = errno;
 
 		if (strict) {
-			fail(&e, en, "boot Linux 6.4+ with CONFIG_KSM=y, or drop --strict",
+			tool_fail(&e, en, "boot Linux 6.4+ with CONFIG_KSM=y, or drop --strict",
 			     "cannot enable KSM merging (PR_SET_MEMORY_MERGE)");
 			goto die;
 		}
@@ -311,10 +248,10 @@ int main(int argc, char **argv)
 	}
 	execvp(argv[optind], argv + optind);
 	c = errno;
-	fail(&e, c, NULL, "cannot run '%s'", argv[optind]);
-	print_err(&e);
+	tool_fail(&e, c, NULL, "cannot run '%s'", argv[optind]);
+	tool_print_err("ksm-exec", &e);
 	return c == ENOENT ? EX_NOTFOUND : EX_NOEXEC;
 die:
-	print_err(&e);
+	tool_print_err("ksm-exec", &e);
 	return EX_KSM_EXEC;
 }
