@@ -20,15 +20,15 @@ guest-bin: $(B)/guest/bin/ksmctl $(B)/guest/bin/ksm-exec
 
 $(B)/obj/tools/%.o: $(TOP)/tools/%.c $(TOP)/include/ksm.h $(wildcard $(TOP)/tools/ksmctl/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(TOOLS_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
 
 $(B)/bin/ksmctl: $(KSMCTL_OBJS) $(B)/lib/libksm.so
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(KSMCTL_OBJS) -L$(B)/lib -lksm $(TOOLS_RPATH)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KSMCTL_OBJS) -L$(B)/lib -lksm $(TOOLS_RPATH)
 
 $(B)/bin/ksm-exec: $(KSM_EXEC_OBJS) $(B)/lib/libksm.so
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(KSM_EXEC_OBJS) -L$(B)/lib -lksm $(INIH_LIBS) $(TOOLS_RPATH)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KSM_EXEC_OBJS) -L$(B)/lib -lksm $(INIH_LIBS) $(TOOLS_RPATH)
 
 $(B)/guest/bin/ksmctl: $(KSMCTL_OBJS) $(LIBKSM_A)
 	@mkdir -p $(@D)
