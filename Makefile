@@ -41,6 +41,10 @@ help:
 	@echo "  check-host     host tests only (stock kernel of this machine)"
 	@echo "  check-guest    guest tests only (patched kernel under QEMU)"
 	@echo "  install        install libksm, tools and man pages (PREFIX, DESTDIR)"
+	@echo "  kernel-deb     Debian packages of the patched kernel with Debian's config"
+	@echo "                 (FLAVOUR=cloud-amd64 or amd64; hours) into build/"
+	@echo "  check-deb      guest tests on the kernel from kernel-deb's .deb (FLAVOUR)"
+	@echo "  deb            libksm1, libksm-dev, ksm-tools .debs into build/deb/ (lintian)"
 
 # ---------------------------------------------------------------- packages
 # Installs what a fresh Debian 12 machine lacks; a no-op when all is there.
@@ -81,6 +85,7 @@ endif
 
 # ---------------------------------------------------------------- tests
 include tests/tests.mk
+include scripts/deb.mk
 
 # ---------------------------------------------------------------- demo, bench
 include demo/demo.mk

@@ -23,11 +23,11 @@ userspace: libksm
 
 $(B)/obj/lib/%.o: $(TOP)/lib/%.c $(TOP)/include/ksm.h
 	@mkdir -p $(@D)
-	$(CC) $(LIBKSM_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(LIBKSM_CFLAGS) -c -o $@ $<
 
 $(LIBKSM_SO): $(LIBKSM_OBJS) $(TOP)/lib/libksm.map
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,libksm.so.$(LIBKSM_SOMAJOR) \
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libksm.so.$(LIBKSM_SOMAJOR) \
 		-Wl,--version-script=$(TOP)/lib/libksm.map -Wl,-z,defs -o $@ $(LIBKSM_OBJS)
 
 $(B)/lib/libksm.so: $(LIBKSM_SO)

@@ -26,19 +26,19 @@ guest-bin: $(B)/guest/bin/ksmctl $(B)/guest/bin/ksm-exec
 
 $(B)/obj/tools/%.o: $(TOP)/tools/%.c $(TOP)/include/ksm.h $(wildcard $(TOP)/tools/ksmctl/*.h $(TOP)/tools/common/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(TOOLS_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
 
 $(B)/obj/tools/ksmctl/ids-static.o: $(TOP)/tools/ksmctl/ids.c $(wildcard $(TOP)/tools/ksmctl/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(TOOLS_CFLAGS) -DKSMCTL_NO_NSS -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(TOOLS_CFLAGS) -DKSMCTL_NO_NSS -c -o $@ $<
 
 $(B)/bin/ksmctl: $(KSMCTL_HOST_OBJS) $(B)/lib/libksm.so
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(KSMCTL_HOST_OBJS) -L$(B)/lib -lksm $(INIH_LIBS) $(TOOLS_RPATH)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KSMCTL_HOST_OBJS) -L$(B)/lib -lksm $(INIH_LIBS) $(TOOLS_RPATH)
 
 $(B)/bin/ksm-exec: $(KSM_EXEC_OBJS) $(B)/lib/libksm.so
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(KSM_EXEC_OBJS) -L$(B)/lib -lksm $(INIH_LIBS) $(TOOLS_RPATH)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KSM_EXEC_OBJS) -L$(B)/lib -lksm $(INIH_LIBS) $(TOOLS_RPATH)
 
 $(B)/guest/bin/ksmctl: $(KSMCTL_GUEST_OBJS) $(LIBKSM_A)
 	@mkdir -p $(@D)
