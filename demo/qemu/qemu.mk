@@ -1,0 +1,52 @@
+# make demo-qemu: real QEMU guests as tenants (demo/qemu/ksm-qemu-demo.sh).
+# The patched kernel boots an initramfs made of the test initramfs plus an
+# overlay with Debian's qemu-system-x86_64, its shared libraries, its TCG
+# module and firmware, the test bzImage and a busybox initramfs for the
+# inner guests; the demo runs there and starts the inner guests with QEMU
+# (nested TCG: this machine has no KVM). Included by demo/demo.mk.
+# QDEMO_TENANTS, QDEMO_VMS, QDEMO_MEM_MIB, QDEMO_SCAN... tune it (see the script).
+
+QDEMO := $(B)/demo-qemu
+QDEMO_QEMU := /usr/bin/qemu-system-x86_64
+# Debian builds TCG as a loadable module; other builds have it built in.
+QDEMO_QEMU_MODULES := $(wildcard /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so)
+# SeaBIOS, the option ROM that boots -kernel, and the TCG vapic ROM:
+# what -machine pc opens (strace), found by QEMU relative to its binary.
+QDEMO_FIRMWARE := /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
+	/usr/share/qemu/kvmvapic.bin
+QDEMO_MEM ?= 1536
+QDEMO_TIMEOUT ?= 2400
+
+.PHONY: demo-qemu demo-qemu-initramfs
+demo-qemu-initramfs: $(QDEMO)/initramfs.cpio.gz
+
+# The inner guests' initramfs: busybox and a shell on the serial console.
+$(QDEMO)/inner.cpio.gz: $(TOP)/demo/qemu/inner-init $(TOP)/tests/vm/mkinitramfs
+	@mkdir -p $(@D)
+	$(TOP)/tests/vm/mkinitramfs -z -o $@ --base \
+		--file /bin/busybox /bin/busybox --file $(TOP)/demo/qemu/inner-init /init
+
+$(QDEMO)/overlay.cpio.gz: $(QDEMO)/inner.cpio.gz $(BZIMAGE) $(TOP)/demo/qemu/ksm-qemu-demo.sh \
+		$(TOP)/demo/qemu/qemu.mk $(TOP)/tests/vm/mkinitramfs
+	@test -x $(QDEMO_QEMU) || { echo "demo-qemu: $(QDEMO_QEMU) missing: make deps"; exit 1; }
+	$(TOP)/tests/vm/mkinitramfs -z -o $@ \
+		--dyn $(QDEMO_QEMU) $(QDEMO_QEMU) \
+		$(foreach m,$(QDEMO_QEMU_MODULES),--dyn $(m) $(m)) \
+		$(foreach f,$(QDEMO_FIRMWARE),--file $(f) $(f)) \
+		--file $(BZIMAGE) /usr/share/ksm-demo/bzImage \
+		--file $(QDEMO)/inner.cpio.gz /usr/share/ksm-demo/inner.cpio.gz \
+		--file $(TOP)/demo/qemu/ksm-qemu-demo.sh /bin/ksm-qemu-demo
+
+# The test initramfs (busybox, ksmctl, ksm-exec, pfn-census, jq), then the
+# overlay: the kernel unpacks concatenated archives, each on a 4-byte boundary.
+$(QDEMO)/initramfs.cpio.gz: $(INITRAMFS) $(QDEMO)/overlay.cpio.gz
+	@size=$$(stat -c %s $(INITRAMFS)); \
+	{ cat $(INITRAMFS); head -c $$(((4 - size % 4) % 4)) /dev/zero; cat $(QDEMO)/overlay.cpio.gz; } >$@.tmp
+	@mv $@.tmp $@
+
+demo-qemu: deps kernel initramfs demo-qemu-initramfs
+	@$(TOP)/tests/vm/vm-run --mem $(QDEMO_MEM) --timeout $(QDEMO_TIMEOUT) \
+		--initramfs $(QDEMO)/initramfs.cpio.gz -- \
+		env QDEMO_TENANTS="$${QDEMO_TENANTS:-acme globex}" QDEMO_VMS=$${QDEMO_VMS:-2} \
+		QDEMO_MEM_MIB=$${QDEMO_MEM_MIB:-96} QDEMO_SCAN=$${QDEMO_SCAN:-1} \
+		ksm-qemu-demo
