@@ -17,8 +17,9 @@
  * -z leaves out the kernel's shared zero page and huge zero page (KPF_ZERO_PAGE
  * in /proc/kpageflags): what a process maps where it only ever read its
  * anonymous memory (a real VMM's untouched guest RAM). Every process maps
- * them, they belong to no tenant and hold nothing, so they are counted apart,
- * on a line "zero Z" before "cross".
+ * them, they belong to no tenant and hold nothing, so they are counted apart:
+ * " zero Z" at the end of each group's line, and a line "zero Z" (all groups)
+ * before "cross".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
 {
 	long psz = sysconf(_SC_PAGESIZE);
 	uint64_t *all = NULL, *buf, present[MAX_GROUPS] = { 0 }, distinct[MAX_GROUPS] = { 0 };
+	uint64_t zeros[MAX_GROUPS] = { 0 };
 	size_t nall = 0, i, cross = 0, hidden = 0, pfns = 0, npresent = 0, zero = 0;
 	int a, first = 1, kpageflags = -1;
 
@@ -127,6 +129,7 @@ int main(int argc, char **argv)
 					return 1;
 				}
 				if (z) {
+					zeros[g]++;
 					zero++;
 					continue;
 				}
@@ -160,9 +163,13 @@ int main(int argc, char **argv)
 		pfns++;
 		i = j;
 	}
-	for (a = 0; a < ngroups; a++)
-		printf("group %s present %llu distinct %llu\n", names[a],
+	for (a = 0; a < ngroups; a++) {
+		printf("group %s present %llu distinct %llu", names[a],
 		       (unsigned long long)present[a], (unsigned long long)distinct[a]);
+		if (kpageflags >= 0)
+			printf(" zero %llu", (unsigned long long)zeros[a]);
+		printf("\n");
+	}
 	for (a = 0; a < ngroups; a++)
 		npresent += present[a];
 	printf("total present %zu distinct %zu\n", npresent, pfns);

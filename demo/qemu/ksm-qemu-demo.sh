@@ -23,7 +23,8 @@
 #
 # Environment: QDEMO_TENANTS ("acme globex"), QDEMO_VMS (2), QDEMO_MEM_MIB
 # (96), QDEMO_MACHINE (pc), QDEMO_BOOT_TIMEOUT (900 s), QDEMO_SCAN=0 to skip
-# step 2, QDEMO_SCAN_PAGES (2000), QDEMO_SCAN_SLEEP_MS (20), QDEMO_QEMU,
+# step 2, QDEMO_SCAN_PAGES (2000), QDEMO_SCAN_SLEEP_MS (20), QDEMO_SCAN_TIMEOUT
+# (900 s), QDEMO_QEMU,
 # QDEMO_KERNEL, QDEMO_INITRD.
 # Exit status: 0 when every guest booted and answered, every tenant merged in
 # both steps, no page was shared across tenants and ksmd stayed idle;
@@ -38,6 +39,7 @@ BOOT_TIMEOUT=${QDEMO_BOOT_TIMEOUT:-900}
 SCAN=${QDEMO_SCAN:-1}
 SCAN_PAGES=${QDEMO_SCAN_PAGES:-2000}
 SCAN_SLEEP=${QDEMO_SCAN_SLEEP_MS:-20}
+SCAN_TIMEOUT=${QDEMO_SCAN_TIMEOUT:-900}
 QEMU=${QDEMO_QEMU:-/usr/bin/qemu-system-x86_64}
 KERNEL=${QDEMO_KERNEL:-/usr/share/ksm-demo/bzImage}
 INITRD=${QDEMO_INITRD:-/usr/share/ksm-demo/inner.cpio.gz}
@@ -154,6 +156,10 @@ ram_of() { # PID -> "ADDR NPAGES" of the guest RAM (the anonymous mapping of MEM
 	done <"/proc/$1/maps"
 	return 1
 }
+span_of() { # PID -> START-END covering every mapping below the top of user space
+	awk '{ split($1, r, "-"); if (length(r[1]) > 12) next;
+		if (lo == "") lo = r[1]; hi = r[2] } END { print lo "-" hi }' "/proc/$1/maps"
+}
 anon_of() { # GROUP PID -> pfn-census arguments: every private anonymous mapping
 	local range perms off dev ino path s e
 	while read -r range perms off dev ino path; do
@@ -185,17 +191,18 @@ census() {
 	# shellcheck disable=SC2086
 	pfn-census -z $args >"$2" || die "pfn-census failed"
 }
-field() { awk -v t="$2" -v f="$3" '$1 == "group" && $2 == t { print $f }' "$1"; } # FILE TENANT 4|6
+# FILE TENANT 4|6|8: present, distinct, zero-page pages of the tenant
+field() { awk -v t="$2" -v f="$3" '$1 == "group" && $2 == t { print $f }' "$1"; }
 cross() { awk '$1 == "cross" { print $2 }' "$1"; }
 counters() { ksmctl -j partition show "$1" | jq -r "[$2] | map(tostring) | join(\" \")"; }
 
 # the table of one step: census of guest RAM before ($1) and now
 table() { # BEFORE-FILE SECONDS-FILE
-	local t before after kmap kdist sh sg secs
+	local t before after kmap kdist secs
 	census ram "$W/ram.now"
 	census kernel "$W/kernel.now"
-	printf '%-8s %3s %12s %11s %20s %13s %14s %7s\n' tenant VMs "RAM MiB" "MiB after" "kernel text MiB" pages_shared pages_sharing "secs"
-	printf '%-8s %3s %12s %11s %20s %13s %14s %7s\n' -------- --- ------------ ----------- -------------------- ------------- -------------- -------
+	printf '%-8s %3s %10s %9s %16s %16s %12s %13s %6s\n' tenant VMs "MiB before" "MiB after" "zero page MiB" "kernel text MiB" pages_shared pages_sharing secs
+	printf '%-8s %3s %10s %9s %16s %16s %12s %13s %6s\n' -------- --- ---------- --------- ---------------- ---------------- ------------ ------------- ------
 	for t in $TENANTS; do
 		before=$(field "$1" "$t" 6)
 		after=$(field "$W/ram.now" "$t" 6)
@@ -203,14 +210,18 @@ table() { # BEFORE-FILE SECONDS-FILE
 		kdist=$(field "$W/kernel.now" "$t" 6)
 		set -- "$1" "$2" $(counters "$t" '.pages_shared, .pages_sharing')
 		secs=$(awk -v t="$t" '$1 == t { print $2 }' "$2")
-		printf '%-8s %3s %12s %11s %20s %13s %14s %7s\n' "$t" "$VMS" "$(mib "$before")" "$(mib "$after")" \
+		printf '%-8s %3s %10s %9s %16s %16s %12s %13s %6s\n' "$t" "$VMS" "$(mib "$before")" "$(mib "$after")" \
+			"$(mib "$(field "$1" "$t" 8)") -> $(mib "$(field "$W/ram.now" "$t" 8)")" \
 			"$(mib "$kmap") -> $(mib "$kdist")" "$3" "$4" "$secs"
 		[ "$4" -gt 0 ] || bad "tenant $t: nothing merged"
 		[ "$after" -lt "$before" ] || bad "tenant $t: guest RAM not smaller after merging ($before -> $after pages)"
 		[ "$kdist" -lt "$kmap" ] || bad "tenant $t: the inner kernel's text did not merge"
 	done
-	echo "   (RAM MiB: distinct physical pages QEMU maps for guest RAM, from pagemap, the kernel's shared zero page left out;"
-	echo "    kernel text: the inner kernel's code and rodata in guest RAM, mapped by the tenant's guests -> distinct pages)"
+	echo "   (MiB: distinct physical pages QEMU maps for the tenant's guest RAM, from pagemap, the shared zero page left out;"
+	echo "    zero page: guest RAM mapping the kernel's shared zero page (zero-filled 4 KiB parts of a huge page that"
+	echo "    KSM split are mapped to it by the kernel: not KSM's doing, hence shown apart);"
+	echo "    kernel text: the inner kernel's code and rodata in the guests' RAM, mapped -> distinct pages: one copy"
+	echo "    per tenant or less, the image's own padding pages being identical too)"
 }
 
 isolation() { # WHEN
@@ -262,7 +273,7 @@ wait_all "@# " "$BOOT_TIMEOUT" || die "not every guest booted"
 for n in $vms; do
 	p=$(pid_of "$n")
 	grep -qx "ksm_partition $(tenant_of "$n")" "/proc/$p/ksm_stat" || bad "$n: pid $p not in partition $(tenant_of "$n")"
-	say "   $n: pid $p, at its prompt after $(awk -v n="$n" '$1 == n { print $2 }' "$W/waited") s, $(grep -E '^ksm_partition ' "/proc/$p/ksm_stat"), $(grep -F 'inner-guest' "$W/$n.log" | tr -d '\r' | sed 's/^inner-guest [^:]*: //')"
+	say "   $n: pid $p, at its prompt after $(awk -v n="$n" '$1 == n { print $2 }' "$W/waited") s, $(grep -E '^ksm_partition ' "/proc/$p/ksm_stat")"
 done
 say "   all at their prompts after $(since "$t0") s"
 consoles "after boot" || die "consoles do not answer"
@@ -286,13 +297,18 @@ echo
 
 if [ "$SCAN" = 1 ]; then
 	say "-- step 2: ksmctl unmerge, then the partitions' background scans (ksmctl partition scan TENANT on --pages-to-scan $SCAN_PAGES --sleep-ms $SCAN_SLEEP)"
+	# Unmerge the whole address space as a range: a whole-process unmerge
+	# (no --range) would also end the joined membership, and the scan
+	# only scans joined members (doc/interface.md).
 	for n in $vms; do
-		ksmctl -j unmerge "$(tenant_of "$n")" --pid "$(pid_of "$n")" >"$W/unmerge.json" ||
+		p=$(pid_of "$n")
+		ksmctl -j unmerge "$(tenant_of "$n")" --pid "$p" --range "$(span_of "$p")" >"$W/unmerge.json" ||
 			die "ksmctl unmerge $n failed: $(cat "$W/unmerge.json")"
+		grep -qx "ksm_partition_joined yes" "/proc/$p/ksm_stat" || bad "$n: no longer a joined member after a range unmerge"
 	done
 	census ram "$W/ram.unmerged"
 	for t in $TENANTS; do
-		say "   $t unmerged: $(mib "$(field "$W/ram.unmerged" "$t" 6)") MiB of guest RAM, pages_sharing $(counters "$t" .pages_sharing)"
+		say "   $t unmerged (ksmctl unmerge $t --pid PID --range START-END): $(mib "$(field "$W/ram.unmerged" "$t" 6)") MiB of guest RAM, pages_sharing $(counters "$t" .pages_sharing), still $(counters "$t" .members) joined members"
 	done
 	: >"$W/secs"
 	for t in $TENANTS; do
@@ -302,7 +318,14 @@ if [ "$SCAN" = 1 ]; then
 	s0=$(now)
 	# two whole passes of each partition's scan
 	left=$TENANTS
+	ticks=0
 	while [ -n "$left" ]; do
+		ticks=$((ticks + 1))
+		if [ $((ticks % 20)) = 0 ]; then
+			for t in $left; do
+				say "   ... $(since "$s0") s: $t: $(counters "$t" '"full_scans", .full_scans, "pages_scanned", .pages_scanned, "pages_sharing", .pages_sharing')"
+			done
+		fi
 		still=""
 		for t in $left; do
 			if [ "$(counters "$t" .full_scans)" -ge 2 ]; then
@@ -313,7 +336,7 @@ if [ "$SCAN" = 1 ]; then
 		done
 		left=$still
 		[ -z "$left" ] && break
-		[ "$(since "$s0" | cut -d. -f1)" -lt 600 ] || die "background scans of$left did not finish 2 passes in 600 s"
+		[ "$(since "$s0" | cut -d. -f1)" -lt "$SCAN_TIMEOUT" ] || die "background scans of$left did not finish 2 passes in $SCAN_TIMEOUT s"
 		sleep 1
 	done
 	table "$W/ram.unmerged" "$W/secs"
