@@ -170,7 +170,9 @@ anon_of() { # GROUP PID -> pfn-census arguments: every private anonymous mapping
 	done <"/proc/$2/maps"
 }
 # census KIND OUT: guest RAM (ram), the inner kernel's code+rodata inside it
-# (kernel), or all anonymous memory (anon) of every QEMU, grouped by tenant
+# (kernel), the guests' copies of busybox's pages in their RAM (file: their
+# page cache of /bin/busybox, found by content), or all anonymous memory
+# (anon) of every QEMU, grouped by tenant
 census() {
 	local args="" n p r
 	for n in $vms; do
@@ -180,7 +182,7 @@ census() {
 		*)
 			r=$(ram_of "$p") || die "$n: no guest RAM mapping of $MEM MiB in /proc/$p/maps"
 			set -- "$1" "$2" $r
-			if [ "$1" = ram ]; then
+			if [ "$1" = ram ] || [ "$1" = file ]; then
 				args="$args $(tenant_of "$n"):$p:$3:$4"
 			else
 				args="$args $(tenant_of "$n"):$p:$(printf %x $((0x$3 + KSTART))):$KPAGES"
@@ -188,6 +190,11 @@ census() {
 			;;
 		esac
 	done
+	if [ "$1" = file ]; then
+		# shellcheck disable=SC2086
+		file-pages /bin/busybox $args >"$2" || die "file-pages failed"
+		return
+	fi
 	# shellcheck disable=SC2086
 	pfn-census -z $args >"$2" || die "pfn-census failed"
 }
@@ -201,8 +208,9 @@ table() { # BEFORE-FILE SECONDS-FILE
 	local t before after kmap kdist secs
 	census ram "$W/ram.now"
 	census kernel "$W/kernel.now"
-	printf '%-8s %3s %10s %9s %16s %16s %12s %13s %6s\n' tenant VMs "MiB before" "MiB after" "zero page MiB" "kernel text MiB" pages_shared pages_sharing secs
-	printf '%-8s %3s %10s %9s %16s %16s %12s %13s %6s\n' -------- --- ---------- --------- ---------------- ---------------- ------------ ------------- ------
+	census file "$W/file.now"
+	printf '%-8s %3s %10s %9s %14s %15s %14s %12s %13s %5s\n' tenant VMs "MiB before" "MiB after" "zero page MiB" "kernel text MiB" "busybox pages" pages_shared pages_sharing secs
+	printf '%-8s %3s %10s %9s %14s %15s %14s %12s %13s %5s\n' -------- --- ---------- --------- -------------- --------------- -------------- ------------ ------------- -----
 	for t in $TENANTS; do
 		before=$(field "$1" "$t" 6)
 		after=$(field "$W/ram.now" "$t" 6)
@@ -210,18 +218,23 @@ table() { # BEFORE-FILE SECONDS-FILE
 		kdist=$(field "$W/kernel.now" "$t" 6)
 		set -- "$1" "$2" $(counters "$t" '.pages_shared, .pages_sharing')
 		secs=$(awk -v t="$t" '$1 == t { print $2 }' "$2")
-		printf '%-8s %3s %10s %9s %16s %16s %12s %13s %6s\n' "$t" "$VMS" "$(mib "$before")" "$(mib "$after")" \
+		printf '%-8s %3s %10s %9s %14s %15s %14s %12s %13s %5s\n' "$t" "$VMS" "$(mib "$before")" "$(mib "$after")" \
 			"$(mib "$(field "$1" "$t" 8)") -> $(mib "$(field "$W/ram.now" "$t" 8)")" \
-			"$(mib "$kmap") -> $(mib "$kdist")" "$3" "$4" "$secs"
+			"$(mib "$kmap") -> $(mib "$kdist")" \
+			"$(awk -v t="$t" '$2 == t { print $4 " -> " $6 }' "$W/file.now")" "$3" "$4" "$secs"
 		[ "$4" -gt 0 ] || bad "tenant $t: nothing merged"
 		[ "$after" -lt "$before" ] || bad "tenant $t: guest RAM not smaller after merging ($before -> $after pages)"
 		[ "$kdist" -lt "$kmap" ] || bad "tenant $t: the inner kernel's text did not merge"
+		set -- "$1" "$2" $(awk -v t="$t" '$2 == t { print $4, $6 }' "$W/file.now")
+		[ "$VMS" -lt 2 ] || [ "$4" -lt "$3" ] || bad "tenant $t: the guests' copies of busybox did not merge ($3 -> $4)"
 	done
 	echo "   (MiB: distinct physical pages QEMU maps for the tenant's guest RAM, from pagemap, the shared zero page left out;"
 	echo "    zero page: guest RAM mapping the kernel's shared zero page (zero-filled 4 KiB parts of a huge page that"
 	echo "    KSM split are mapped to it by the kernel: not KSM's doing, hence shown apart);"
 	echo "    kernel text: the inner kernel's code and rodata in the guests' RAM, mapped -> distinct pages: one copy"
-	echo "    per tenant or less, the image's own padding pages being identical too)"
+	echo "    per tenant or less, the image's own padding pages being identical too;"
+	echo "    busybox pages: guest pages holding a page of /bin/busybox (the guests' page cache of it, found by"
+	echo "    content), copies -> distinct physical pages)"
 }
 
 isolation() { # WHEN

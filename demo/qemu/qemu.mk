@@ -27,7 +27,11 @@ $(QDEMO)/inner.cpio.gz: $(TOP)/demo/qemu/inner-init $(TOP)/tests/vm/mkinitramfs
 	$(TOP)/tests/vm/mkinitramfs -z -o $@ --base \
 		--file /bin/busybox /bin/busybox --file $(TOP)/demo/qemu/inner-init /init
 
-$(QDEMO)/overlay.cpio.gz: $(QDEMO)/inner.cpio.gz $(BZIMAGE) $(TOP)/demo/qemu/ksm-qemu-demo.sh \
+$(QDEMO)/file-pages: $(TOP)/demo/qemu/file-pages.c
+	@mkdir -p $(@D)
+	$(CC) -static $(CFLAGS) $(WARN) -o $@ $<
+
+$(QDEMO)/overlay.cpio.gz: $(QDEMO)/inner.cpio.gz $(QDEMO)/file-pages $(BZIMAGE) $(TOP)/demo/qemu/ksm-qemu-demo.sh \
 		$(TOP)/demo/qemu/qemu.mk $(TOP)/tests/vm/mkinitramfs
 	@test -x $(QDEMO_QEMU) || { echo "demo-qemu: $(QDEMO_QEMU) missing: make deps"; exit 1; }
 	$(TOP)/tests/vm/mkinitramfs -z -o $@ \
@@ -36,7 +40,8 @@ $(QDEMO)/overlay.cpio.gz: $(QDEMO)/inner.cpio.gz $(BZIMAGE) $(TOP)/demo/qemu/ksm
 		$(foreach f,$(QDEMO_FIRMWARE),--file $(f) $(f)) \
 		--file $(BZIMAGE) /usr/share/ksm-demo/bzImage \
 		--file $(QDEMO)/inner.cpio.gz /usr/share/ksm-demo/inner.cpio.gz \
-		--file $(TOP)/demo/qemu/ksm-qemu-demo.sh /bin/ksm-qemu-demo
+		--file $(TOP)/demo/qemu/ksm-qemu-demo.sh /bin/ksm-qemu-demo \
+		--file $(QDEMO)/file-pages /bin/file-pages
 
 # The test initramfs (busybox, ksmctl, ksm-exec, pfn-census, jq), then the
 # overlay: the kernel unpacks concatenated archives, each on a 4-byte boundary.
