@@ -139,7 +139,7 @@ consoles() { # WHEN
 		printf 'echo "%s-r%s-$((%s * 7)) $(md5sum </bin/busybox)"\n' "$n" "$round" "$k" >"$W/$n.in"
 		echo "$n-r$round-$((k * 7)) $want  -" >"$W/$n.expect"
 	done
-	wait_all = 300 || return 1
+	wait_all '=' 300 || return 1
 	say "-- consoles $1: every guest answered its command (e.g. $(tr -d '\r' <"$W/$n.expect"); md5sum of its /bin/busybox = this host's)"
 }
 
@@ -258,6 +258,7 @@ set -- $(sed -n 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\) : Kernel code$/\1 \2/p' /proc/
 [ $# = 2 ] || { echo "ksm-qemu-demo: no 'Kernel code' in /proc/iomem" >&2; exit 1; }
 KSTART=$((0x$1))
 set -- $(sed -n 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\) : Kernel rodata$/\1 \2/p' /proc/iomem)
+[ $# = 2 ] || { echo "ksm-qemu-demo: no 'Kernel rodata' in /proc/iomem" >&2; exit 1; }
 KPAGES=$(((0x$2 + 1 - KSTART) / PAGE))
 
 ntenants=$(echo $TENANTS | wc -w)
