@@ -11,3 +11,4 @@ demo: deps kernel initramfs
 		env DEMO_RAM_MIB=$${DEMO_RAM_MIB:-64} DEMO_UNIQUE_PCT=$${DEMO_UNIQUE_PCT:-15} \
 		DEMO_VMS=$${DEMO_VMS:-3} DEMO_TENANTS="$${DEMO_TENANTS:-acme globex initech}" \
 		ksm-demo
+-include $(TOP)/demo/qemu/qemu.mk

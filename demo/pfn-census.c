@@ -2,7 +2,7 @@
 /*
  * pfn-census: which physical pages do groups of processes map?
  *
- *   pfn-census GROUP:PID:ADDR:NPAGES...
+ *   pfn-census [-z] GROUP:PID:ADDR:NPAGES...
  *
  * reads /proc/PID/pagemap (root) for NPAGES pages from ADDR (hexadecimal)
  * of each process and prints, for each GROUP (a tenant), one line
@@ -13,6 +13,13 @@
  *   cross S
  * with S the number of physical pages mapped by more than one group: 0
  * proves that no two tenants share a page. Exit 4 if pagemap hides PFNs.
+ *
+ * -z leaves out the kernel's shared zero page and huge zero page (KPF_ZERO_PAGE
+ * in /proc/kpageflags): what a process maps where it only ever read its
+ * anonymous memory (a real VMM's untouched guest RAM). Every process maps
+ * them, they belong to no tenant and hold nothing, so they are counted apart:
+ * " zero Z" at the end of each group's line, and a line "zero Z" (all groups)
+ * before "cross".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +32,7 @@
 
 #define MAX_GROUPS 64
 #define PFN_MASK ((1ULL << 55) - 1)
+#define KPF_ZERO_PAGE 24
 
 static char *names[MAX_GROUPS];
 static int ngroups;
@@ -51,18 +59,37 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Is PFN the zero page or part of the huge zero page? -1 on error. */
+static int zero_pfn(int kpageflags, uint64_t pfn)
+{
+	uint64_t flags;
+
+	if (pread(kpageflags, &flags, sizeof(flags), pfn * sizeof(flags)) != sizeof(flags))
+		return -1;
+	return (flags >> KPF_ZERO_PAGE) & 1;
+}
+
 int main(int argc, char **argv)
 {
 	long psz = sysconf(_SC_PAGESIZE);
 	uint64_t *all = NULL, *buf, present[MAX_GROUPS] = { 0 }, distinct[MAX_GROUPS] = { 0 };
-	size_t nall = 0, i, cross = 0, hidden = 0, pfns = 0, npresent = 0;
-	int a;
+	uint64_t zeros[MAX_GROUPS] = { 0 };
+	size_t nall = 0, i, cross = 0, hidden = 0, pfns = 0, npresent = 0, zero = 0;
+	int a, first = 1, kpageflags = -1;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: pfn-census GROUP:PID:ADDR:NPAGES...\n");
+	if (argc > 1 && !strcmp(argv[1], "-z")) {
+		kpageflags = open("/proc/kpageflags", O_RDONLY);
+		if (kpageflags < 0) {
+			fprintf(stderr, "pfn-census: /proc/kpageflags: %s\n", strerror(errno));
+			return errno == ENOENT ? 4 : 1;
+		}
+		first = 2;
+	}
+	if (argc <= first) {
+		fprintf(stderr, "usage: pfn-census [-z] GROUP:PID:ADDR:NPAGES...\n");
 		return 2;
 	}
-	for (a = 1; a < argc; a++) {
+	for (a = first; a < argc; a++) {
 		char *colon = strchr(argv[a], ':'), path[64];
 		unsigned long pid, addr, n;
 		int g, fd;
@@ -93,6 +120,20 @@ int main(int argc, char **argv)
 				hidden++;
 				continue;
 			}
+			if (kpageflags >= 0) {
+				int z = zero_pfn(kpageflags, buf[i] & PFN_MASK);
+
+				if (z < 0) {
+					fprintf(stderr, "pfn-census: /proc/kpageflags: %s\n",
+						strerror(errno));
+					return 1;
+				}
+				if (z) {
+					zeros[g]++;
+					zero++;
+					continue;
+				}
+			}
 			present[g]++;
 			/* PFN in the high bits, group in the low byte */
 			all[nall++] = (buf[i] & PFN_MASK) << 8 | g;
@@ -122,12 +163,18 @@ int main(int argc, char **argv)
 		pfns++;
 		i = j;
 	}
-	for (a = 0; a < ngroups; a++)
-		printf("group %s present %llu distinct %llu\n", names[a],
+	for (a = 0; a < ngroups; a++) {
+		printf("group %s present %llu distinct %llu", names[a],
 		       (unsigned long long)present[a], (unsigned long long)distinct[a]);
+		if (kpageflags >= 0)
+			printf(" zero %llu", (unsigned long long)zeros[a]);
+		printf("\n");
+	}
 	for (a = 0; a < ngroups; a++)
 		npresent += present[a];
 	printf("total present %zu distinct %zu\n", npresent, pfns);
+	if (kpageflags >= 0)
+		printf("zero %zu\n", zero);
 	printf("cross %zu\n", cross);
 	return 0;
 }

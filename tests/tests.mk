@@ -110,6 +110,7 @@ check: deps kernel userspace host-tests-built initramfs
 	@echo "=== guest tests (patched kernel under QEMU)"
 	@$(TOP)/tests/vm/vm-run --timeout $(GUEST_TIMEOUT) -- \
 		sh -c 'cd /tests && run-tap -k -p guest/ $$(cat LIST)' | tee $(RESULTS)/guest.tap; true
+	@$(MAKE) -s qemu-in-check
 	@$(MAKE) -s debug-in-check
-	@$(TOP)/tests/summarize $(RESULTS)/host.tap $(RESULTS)/guest.tap $(DEBUG_TAP)
+	@$(TOP)/tests/summarize $(RESULTS)/host.tap $(RESULTS)/guest.tap $(QEMU_TAP) $(DEBUG_TAP)
 -include $(TOP)/tests/debug.mk
