@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "ksm_test_util.h"
 
 #define KINV_DOM_LEN	72
 #define KINV_KPF_KSM	21
@@ -53,28 +54,13 @@ struct kinv_result {
 	char report[1024];		/* the first violation, for humans */
 };
 
-static inline int kinv_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* "P:NAME" for a partition member, "" otherwise; -1 if the process is gone */
 static inline int kinv_partition(int pid, char *dom, size_t len)
 {
 	char path[64], buf[1024], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/ksm_stat", pid);
-	if (kinv_read(path, buf, sizeof(buf)))
+	if (sysfs_read_str(path, buf, sizeof(buf)))
 		return -1;
 	dom[0] = '\0';
 	p = strstr(buf, "ksm_partition ");

@@ -20,6 +20,6 @@ $(SFT)/ksm_stress: $(SFDIR)/ksm_stress.c $(TOP)/tests/host/ksft.h $(TOP)/tests/l
 # ksm-invariant (issue 13): the isolation invariant over every process,
 # for any guest test or by hand; ksm_stress runs the same check throughout.
 GUEST_FILES += $(SFT)/ksm-invariant
-$(SFT)/ksm-invariant: $(SFDIR)/ksm_invariant.c $(TOP)/tests/lib/ksm_invariant.h
+$(SFT)/ksm-invariant: $(SFDIR)/ksm_invariant.c $(TOP)/tests/lib/ksm_invariant.h $(TOP)/tests/lib/ksm_test_util.h
 	@mkdir -p $(@D)
 	$(CC) $(SF_CFLAGS) -I$(TOP)/tests/lib -o $@ $<
