@@ -36,9 +36,11 @@ $(GT)/ksm_functional_tests: $(MM_ST)/ksm_functional_tests.c $(MM_ST)/vm_util.c |
 	$(CC) $(GUEST_CFLAGS) -w -o $@ $^
 
 # The ksm_tests invocations of run_vmtests.sh, each as its own test (a
-# one-line wrapper); the guest has two NUMA nodes, so the -N runs too.
-UPSTREAM_KSM_RUNS := H:-H_-s_100 P:-P_-s_100 M:-M_-p_10 U:-U Z0:-Z_-p_10_-z_0 Z1:-Z_-p_10_-z_1 \
-	N1:-N_-m_1 N0:-N_-m_0
+# one-line wrapper). Not the NUMA runs (-N -m 1, -N -m 0): on 2 CPUs -N -m 1
+# reads the counters while ksmd may still be merging (1 run in 3 to 6
+# failed); the kselftest's "numa:" rows test the per-node trees and
+# migration with synchronous merges instead.
+UPSTREAM_KSM_RUNS := H:-H_-s_100 P:-P_-s_100 M:-M_-p_10 U:-U Z0:-Z_-p_10_-z_0 Z1:-Z_-p_10_-z_1
 define upstream_ksm_run
 $(GT)/upstream_ksm_tests_$(1): $(GT)/ksm_tests $(TOP)/tests/tests.mk
 	@printf '#!/bin/sh\nexec /tests/ksm_tests %s\n' "$(subst _, ,$(2))" >$$@
