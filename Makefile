@@ -45,6 +45,10 @@ help:
 	@echo "                 (FLAVOUR=cloud-amd64 or amd64; hours) into build/"
 	@echo "  check-deb      guest tests on the kernel from kernel-deb's .deb (FLAVOUR)"
 	@echo "  deb            libksm1, libksm-dev, ksm-tools .debs into build/deb/ (lintian)"
+	@echo "  demo-attack    the dedup timing attack: global, one partition, two (build/attack/)"
+	@echo "  demo-qemu      real QEMU guests as tenants in the patched guest (nested TCG)"
+	@echo "  check-debug    every guest test on the KASAN/lockdep/DEBUG_VM/PREEMPT kernel"
+	@echo "  check-kcsan    ksm_stress and the kselftest on a KCSAN kernel (2 vCPUs)"
 
 # ---------------------------------------------------------------- packages
 # Installs what a fresh Debian 12 machine lacks; a no-op when all is there.
