@@ -110,6 +110,8 @@ ok $st "shortlog lists exactly the $n patch subjects, per author in series order
 
 # What the series does to files, from its diffs: every path it touches, and
 # the net "create mode"/"delete mode" lines git puts under the diffstat.
+# (Patch file names, from format-patch, have no spaces.)
+# shellcheck disable=SC2046
 awk '
 	/^diff --git a\// { path = $NF; sub(/^b\//, "", path); touched[path] = 1; next }
 	/^new file mode / { if (state[path] == "deleted") state[path] = "changed"; else state[path] = "created"; m[path] = $4; next }
