@@ -58,9 +58,12 @@
 #ifndef PR_SET_MEMORY_MERGE
 #define PR_SET_MEMORY_MERGE 67
 #endif
-#define NR_ksm_open	463
-#define NR_ksm_merge	464
-#define NR_ksm_unlink	466
+#define NR_ksm_open	990
+#define NR_ksm_merge	991
+#define NR_ksm_unlink	993
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
 #define PR_SET_KSM_PARTITION 0x4b534d50
 
 #define KSM "/sys/kernel/mm/ksm/"
@@ -386,13 +389,17 @@ static void run_sync(const char *mode, size_t bytes, int n, int nparts,
 	if (timeline)
 		printf("timeline %s 0.000 0\n", mode);
 	for (i = 0; i < n; i++) {
+		int pidfd = syscall(SYS_pidfd_open, wl.pid[i], 0);
+
+		if (pidfd < 0)
+			die("pidfd_open");
 		p = i / per;
 		for (off = 0; off < wl.pages * psz; off += CHUNK) {
 			size_t len = wl.pages * psz - off < CHUNK ? wl.pages * psz - off : CHUNK;
 
 			w0 = now();
 			c0 = thread_cpu();
-			if (syscall(NR_ksm_merge, fd[p], wl.pid[i], wl.addr[i] + off, len) < 0)
+			if (syscall(NR_ksm_merge, fd[p], pidfd, wl.addr[i] + off, len, 0) < 0)
 				die("ksm_merge");
 			cpu += thread_cpu() - c0;
 			wall += now() - w0;
@@ -402,6 +409,7 @@ static void run_sync(const char *mode, size_t bytes, int n, int nparts,
 				printf("timeline %s %.3f %ld\n", mode, wall, sharing);
 			}
 		}
+		close(pidfd);
 	}
 	sharing = 0;
 	for (p = 0; p < nparts; p++) {
