@@ -58,13 +58,7 @@
 #ifndef PR_SET_MEMORY_MERGE
 #define PR_SET_MEMORY_MERGE 67
 #endif
-#define NR_ksm_open	990
-#define NR_ksm_merge	991
-#define NR_ksm_unlink	993
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open	434
-#endif
-#define PR_SET_KSM_PARTITION 0x4b534d50
+#include "../tests/lib/ksm_abi.h"
 
 #define KSM "/sys/kernel/mm/ksm/"
 #define MIB (1024UL * 1024)

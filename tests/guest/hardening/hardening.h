@@ -29,18 +29,7 @@
 
 #include "ksm_test_util.h"
 
-#ifndef __NR_ksm_open
-#define __NR_ksm_open 990
-#define __NR_ksm_merge 991
-#define __NR_ksm_unmerge 992
-#define __NR_ksm_unlink 993
-#endif
-#ifndef KSM_MERGE_ALL
-#define KSM_MERGE_ALL (1U << 0)
-#endif
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open 434
-#endif
+#include "ksm_abi.h"
 
 #define CTRL_DIR KSM_SYSFS "/control"
 #define PART_DIR KSM_SYSFS "/partition"

@@ -40,15 +40,8 @@
 #include <dirent.h>
 #include "ksft.h"
 
-#define NR_ksm_open	990
-#define NR_ksm_merge	991
-#define NR_ksm_unmerge	992
-#define NR_ksm_unlink	993
-#define KSM_MERGE_ALL	1U
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open	434
-#endif
-#define PR_SET_KSM_PARTITION 0x4b534d50
+#include "../../lib/ksm_abi.h"
+
 #define KSM "/sys/kernel/mm/ksm/"
 #define NCHILD 4
 #define NPAGES 64

@@ -62,15 +62,8 @@
 #include "../../lib/ksm_test_util.h"
 #include "../../lib/ksm_invariant.h"
 
-#define NR_ksm_open	990
-#define NR_ksm_merge	991
-#define NR_ksm_unmerge	992
-#define NR_ksm_unlink	993
-#define KSM_MERGE_ALL	1U
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open	434
-#endif
-#define PR_SET_KSM_PARTITION 0x4b534d50
+#include "../../lib/ksm_abi.h"
+
 #define PART "hb_stress"
 #define MAXPROC 16
 #define MAXTHREADS 8
