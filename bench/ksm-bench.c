@@ -33,6 +33,8 @@
  *   i  b on THP-backed memory
  *   k  nothing: the whole system's busy CPU over the idle window, the
  *      baseline for the "CPU after" figures
+ *   n  the workload created and destroyed, nothing else (not in the
+ *      default cases: bench/profile's baseline)
  *   r  a synchronous merge of SIZE (cases r0, r1): r1 while an unprivileged
  *      process (setuid to nobody) reads the global pages_sharing, the
  *      partition's pages_sharing and one member's /proc/PID/ksm_stat in a
@@ -569,7 +571,7 @@ static void run_ksmd(const char *mode, const char *what, size_t bytes, int n,
 	}
 	if (t99 < 0)
 		k99 = ksmd_cpu() - k0;
-	if (idle) {
+	if (idle && idle_secs) {
 		ci = idle_cpu();
 		timeline(mode, now() - t0, ksm_get("pages_sharing"));
 	}
@@ -577,7 +579,7 @@ static void run_ksmd(const char *mode, const char *what, size_t bytes, int n,
 	       mode, rep, t99, k99, ps, target, bytes);
 	if (flags & SP_THP)
 		printf(" thp_kb %ld thp_after_kb %ld", thp0, wl_thp_kb(&wl));
-	if (idle)
+	if (idle && idle_secs)
 		printf(" idle_cpu %.3f idle_secs %d", ci, idle_secs);
 	printf(" # %s\n", what);
 	ksm_set("run", 2);
@@ -700,7 +702,7 @@ static void run_sync(const char *cas, const char *what, size_t bytes, int n,
 		printf(" touched %ld", t0);
 	if (reads)
 		print_read_latencies("bench0", wl.pid[0]);
-	if (idle)
+	if (idle && idle_secs)
 		printf(" idle_cpu %.3f idle_secs %d", idle_cpu(), idle_secs);
 	printf(" # %s\n", what);
 	reap(&wl);
@@ -856,14 +858,14 @@ static void run_scan(const char *cas, const char *what, size_t bytes, int n,
 	}
 	if (t99 < 0)
 		c99 = others_cpu() - c0;
-	if (report) {
+	if (report && idle_secs) {
 		ci = idle_cpu();
 		timeline(cas, now() - t0, part_get(name, "pages_sharing"));
 	}
 	printf("run %s %d wall %.3f cpu %.3f merged %ld target %ld bytes %zu scanned %ld us_per_page %.3f",
 	       cas, rep, t99, c99, report ? ps : part_get(name, "pages_sharing"),
 	       target, bytes, scanned, scanned > 0 ? c99 * 1e6 / scanned : 0);
-	if (report)
+	if (report && idle_secs)
 		printf(" idle_cpu %.3f idle_secs %d", ci, idle_secs);
 	printf(" # %s\n", what);
 	part_set(name, "run", 0);
@@ -941,13 +943,13 @@ int main(int argc, char **argv)
 			       "                 [-a MIB: size for ksmd defaults (= -s)]\n"
 			       "                 [-S MAXMIB (2048)] [-P MAXPARTS (64)]\n"
 			       "                 [-R READMIB: merged size for the read latencies (1024)]\n"
-			       "                 [-r REPEAT (3)] [-i IDLE seconds (5)]\n"
-			       "                 [-m CASES: only these of abcdefghikrzlps (all)]\n");
+			       "                 [-r REPEAT (3)] [-i IDLE seconds (5; 0: not measured)]\n"
+			       "                 [-m CASES: only these of abcdefghiknrzlps (all but n)]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (n < 2 || n > MAXPROC || maxparts > 64 || repeat < 1 || idle_secs < 1) {
-		fprintf(stderr, "ksm-bench: 2 <= NPROC <= %d, MAXPARTS <= 64, REPEAT >= 1, IDLE >= 1\n",
+	if (n < 2 || n > MAXPROC || maxparts > 64 || repeat < 1 || idle_secs < 0) {
+		fprintf(stderr, "ksm-bench: 2 <= NPROC <= %d, MAXPARTS <= 64, REPEAT >= 1, IDLE >= 0\n",
 			MAXPROC);
 		return 2;
 	}
@@ -1011,7 +1013,15 @@ int main(int argc, char **argv)
 		if (WANT('i'))
 			run_ksmd("i", "ksmd at full speed, THP-backed memory (MADV_HUGEPAGE)",
 				 size * MIB, n, unique, 20000, 0, 600, SP_THP, 0);
-		if (WANT('k'))
+		if (WANT('n')) {
+			struct workload wl;
+
+			spawn(&wl, n, size * MIB / n / psz, unique, 0, -1, 6);
+			reap(&wl);
+			printf("run n %d bytes %lu # workload created and destroyed, nothing merged (profile baseline)\n",
+			       rep, size * MIB);
+		}
+		if (WANT('k') && idle_secs)
 			printf("run k %d idle_cpu %.3f idle_secs %d # nothing running (baseline)\n",
 			       rep, idle_cpu(), idle_secs);
 		if (WANT('r')) {
