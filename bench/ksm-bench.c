@@ -58,7 +58,7 @@
  * "config ..." lines, for bench/report (medians, min-max, verdicts).
  *
  *   ksm-bench [-s MIB] [-n NPROC] [-u PCT] [-a MIB] [-S MAXMIB] [-P MAXPARTS]
- *             [-R READMIB] [-r REPEAT] [-i IDLE] [-m CASES]
+ *             [-R READMIB] [-r REPEAT] [-i IDLE] [-m CASES] [-q]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -75,6 +75,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <x86intrin.h>
 #define XXH_INLINE_ALL
@@ -99,6 +100,7 @@
 static long psz;
 static int rep;		/* current repetition, from 1 */
 static int idle_secs = 5;
+static int no_timeline;	/* -q: no timeline (it reads pages_sharing) */
 
 static void die(const char *what)
 {
@@ -531,7 +533,7 @@ static double idle_cpu(void)
 
 static void timeline(const char *mode, double t, long ps)
 {
-	if (rep == 1)
+	if (rep == 1 && !no_timeline)
 		printf("timeline %s %.3f %ld\n", mode, t, ps);
 }
 
@@ -542,10 +544,12 @@ static void run_ksmd(const char *mode, const char *what, size_t bytes, int n,
 {
 	struct workload wl;
 	double t0, k0, t99 = -1, k99 = 0, ci = -1, last = -1;
-	long target, ps = 0, thp0;
+	long target, ps = 0, thp0, scan0, fs0;
 
 	ksm_set("run", 2);
 	ksm_set("run", 0);
+	scan0 = ksm_get("pages_scanned");
+	fs0 = ksm_get("full_scans");
 	spawn(&wl, n, bytes / n / psz, unique_pct, flags | SP_MERGE_ANY, -1, 1);
 	target = achievable(&wl);
 	thp0 = wl_thp_kb(&wl);
@@ -565,25 +569,32 @@ static void run_ksmd(const char *mode, const char *what, size_t bytes, int n,
 		if (ps >= target * 99 / 100) {
 			t99 = t;
 			k99 = ksmd_cpu() - k0;
+			scan0 = ksm_get("pages_scanned") - scan0;
+			fs0 = ksm_get("full_scans") - fs0;
 			break;
 		}
 		usleep(20000);
 	}
-	if (t99 < 0)
+	if (t99 < 0) {
 		k99 = ksmd_cpu() - k0;
+		scan0 = ksm_get("pages_scanned") - scan0;
+		fs0 = ksm_get("full_scans") - fs0;
+	}
 	if (idle && idle_secs) {
 		ci = idle_cpu();
 		timeline(mode, now() - t0, ksm_get("pages_sharing"));
 	}
-	printf("run %s %d wall %.3f cpu %.3f merged %ld target %ld bytes %zu",
-	       mode, rep, t99, k99, ps, target, bytes);
+	printf("run %s %d wall %.3f cpu %.3f merged %ld target %ld bytes %zu scanned %ld full_scans %ld",
+	       mode, rep, t99, k99, ps, target, bytes, scan0, fs0);
 	if (flags & SP_THP)
 		printf(" thp_kb %ld thp_after_kb %ld", thp0, wl_thp_kb(&wl));
 	if (idle && idle_secs)
 		printf(" idle_cpu %.3f idle_secs %d", ci, idle_secs);
 	printf(" # %s\n", what);
-	ksm_set("run", 2);
+	/* exit before unmerging: run=2 would copy every merged page first */
+	ksm_set("run", 0);
 	reap(&wl);
+	ksm_set("run", 2);
 	ksm_set("run", 0);
 }
 
@@ -639,7 +650,7 @@ static void merge_all(struct workload *wl, int *fd, int per, const char *tl,
 				die("ksm_merge");
 			r->cpu += thread_cpu() - c0;
 			r->wall += now() - w0;
-			if (tl && rep == 1) {
+			if (tl && rep == 1 && !no_timeline) {
 				snprintf(path, sizeof(path), KSM "partition/bench%d/pages_sharing", p);
 				timeline(tl, r->wall, read_long(path));
 			}
@@ -926,7 +937,7 @@ int main(int argc, char **argv)
 	int n = 4, unique = 10, repeat = 3, opt;
 	const char *only = "abcdefghikrzlps";
 
-	while ((opt = getopt(argc, argv, "s:n:u:a:S:P:R:r:i:m:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:u:a:S:P:R:r:i:m:qh")) != -1) {
 		switch (opt) {
 		case 's': size = strtoul(optarg, NULL, 0); break;
 		case 'n': n = atoi(optarg); break;
@@ -938,13 +949,15 @@ int main(int argc, char **argv)
 		case 'r': repeat = atoi(optarg); break;
 		case 'i': idle_secs = atoi(optarg); break;
 		case 'm': only = optarg; break;
+		case 'q': no_timeline = 1; break;
 		default:
 			printf("usage: ksm-bench [-s MIB (256)] [-n NPROC (4)] [-u UNIQUE%% (10)]\n"
 			       "                 [-a MIB: size for ksmd defaults (= -s)]\n"
 			       "                 [-S MAXMIB (2048)] [-P MAXPARTS (64)]\n"
 			       "                 [-R READMIB: merged size for the read latencies (1024)]\n"
 			       "                 [-r REPEAT (3)] [-i IDLE seconds (5; 0: not measured)]\n"
-			       "                 [-m CASES: only these of abcdefghiknrzlps (all but n)]\n");
+			       "                 [-m CASES: only these of abcdefghiknrzlps (all but n)]\n"
+			       "                 [-q: no timeline lines (they read pages_sharing between calls)]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -973,6 +986,12 @@ int main(int argc, char **argv)
 	printf("config size_mib %lu nproc %d unique_pct %d ksmd_default_size_mib %lu page %ld repeat %d idle_secs %d max_mib %lu read_mib %lu cases %s\n",
 	       size, n, unique, asize, psz, repeat, idle_secs, maxsize, readmib, only);
 	thp_config();
+	{
+		struct utsname u;
+
+		if (!uname(&u))
+			printf("config kernel %s %s\n", u.release, u.version);
+	}
 	{
 		struct timespec rm, rc;
 

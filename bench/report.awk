@@ -99,9 +99,10 @@ function have(c) { return (c in nrun) }
 $1 == "config" {
 	for (i = 2; i < NF; i += 2)
 		C[$i] = $(i + 1)
-	if ($2 == "thp_enabled") {
-		C["thp_enabled"] = $0
-		sub(/^config thp_enabled /, "", C["thp_enabled"])
+	# keys whose value is the rest of the line
+	if ($2 == "thp_enabled" || $2 == "kernel" || $2 == "qemu" || $2 ~ /^host_load/) {
+		C[$2] = $0
+		sub(/^config [^ ]* /, "", C[$2])
 	}
 	next
 }
@@ -151,19 +152,25 @@ END {
 	printf "benchmark's own (e, f, s: the partition's scan work). THP: %s.\n", C["thp_enabled"]
 	print ""
 
-	print "| case | what | wall to 99% (s) | CPU to 99% (s) | pages_sharing / achievable | MiB per CPU s | CPU in the " idle " s after (s) |"
-	print "|---|---|---|---|---|---|---|"
+	if ("host_load_before" in C)
+		printf "Host: %s CPUs, load average (1, 5, 15 min) %s before the run and %s after it (other work on this machine); %s.\n\n",
+		       C["host_nproc"], C["host_load_before"], C["host_load_after"], C["qemu"]
+	if ("kernel" in C)
+		printf "Guest kernel: %s.\n\n", C["kernel"]
+	print "| case | what | wall to 99% (s) | CPU to 99% (s) | pages_sharing / achievable | pages examined | MiB per CPU s | CPU in the " idle " s after (s) |"
+	print "|---|---|---|---|---|---|---|---|"
 	split("a b c d e f g h i", M, " ")
 	for (j = 1; j <= 9; j++) {
 		c = M[j]
 		if (!have(c))
 			continue
 		share = c == "d" ? "(no merging)" : sprintf("%d / %d", med(c, "merged"), med(c, "target"))
-		printf "| %s | %s | %s | %s | %s | %s | %s |\n", c, WHAT[c], fmt(c, "wall", "%.3f"),
-		       fmt(c, "cpu", "%.3f"), share, fmt(c, "mibs_cpu", "%.0f"), fmt(c, "idle_cpu", "%.2f")
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c, WHAT[c], fmt(c, "wall", "%.3f"),
+		       fmt(c, "cpu", "%.3f"), share, fmt(c, "scanned", "%d"), fmt(c, "mibs_cpu", "%.0f"),
+		       fmt(c, "idle_cpu", "%.2f")
 	}
 	if (have("k"))
-		printf "| k | nothing running (baseline of the column on the right) | - | - | - | - | %s |\n", fmt("k", "idle_cpu", "%.2f")
+		printf "| k | nothing running (baseline of the column on the right) | - | - | - | - | - | %s |\n", fmt("k", "idle_cpu", "%.2f")
 	print ""
 	if (have("g"))
 		printf "Running guest (g): %s pages written during the merge (median), %s pages\nsharing at its end against %s for c.\n\n",
