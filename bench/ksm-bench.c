@@ -58,7 +58,7 @@
  * "config ..." lines, for bench/report (medians, min-max, verdicts).
  *
  *   ksm-bench [-s MIB] [-n NPROC] [-u PCT] [-a MIB] [-S MAXMIB] [-P MAXPARTS]
- *             [-R READMIB] [-r REPEAT] [-i IDLE] [-m CASES] [-q]
+ *             [-R READMIB] [-r REPEAT] [-i IDLE] [-m CASES] [-q] [-M]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -101,6 +101,18 @@ static long psz;
 static int rep;		/* current repetition, from 1 */
 static int idle_secs = 5;
 static int no_timeline;	/* -q: no timeline (it reads pages_sharing) */
+static int profile_marks;	/* -M: getpgid() around what is measured */
+
+/*
+ * For bench/profile: its QEMU plugin snapshots the guest kernel's
+ * instruction counts whenever __x64_sys_getpgid runs, so calling it just
+ * before and after the measured work delimits the profile's window.
+ */
+static void mark(void)
+{
+	if (profile_marks)
+		syscall(SYS_getpgid, 0);
+}
 
 static void die(const char *what)
 {
@@ -556,6 +568,7 @@ static void run_ksmd(const char *mode, const char *what, size_t bytes, int n,
 	ksm_set("pages_to_scan", pages_to_scan);
 	ksm_set("sleep_millisecs", sleep_ms);
 	k0 = ksmd_cpu();
+	mark();
 	t0 = now();
 	ksm_set("run", 1);
 	while (now() - t0 < limit) {
@@ -567,6 +580,7 @@ static void run_ksmd(const char *mode, const char *what, size_t bytes, int n,
 			last = t;
 		}
 		if (ps >= target * 99 / 100) {
+			mark();
 			t99 = t;
 			k99 = ksmd_cpu() - k0;
 			scan0 = ksm_get("pages_scanned") - scan0;
@@ -702,7 +716,9 @@ static void run_sync(const char *cas, const char *what, size_t bytes, int n,
 	open_parts(fd, nparts, 0600);
 	timeline(cas, 0, 0);
 	t0 = touched_sum(n);
+	mark();
 	merge_all(&wl, fd, per, tl ? cas : NULL, &r);
+	mark();
 	if (flags & SP_WRITER)
 		t0 = touched_sum(n) - t0;
 	part_totals(nparts, &r);
@@ -937,7 +953,7 @@ int main(int argc, char **argv)
 	int n = 4, unique = 10, repeat = 3, opt;
 	const char *only = "abcdefghikrzlps";
 
-	while ((opt = getopt(argc, argv, "s:n:u:a:S:P:R:r:i:m:qh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:u:a:S:P:R:r:i:m:qMh")) != -1) {
 		switch (opt) {
 		case 's': size = strtoul(optarg, NULL, 0); break;
 		case 'n': n = atoi(optarg); break;
@@ -950,6 +966,7 @@ int main(int argc, char **argv)
 		case 'i': idle_secs = atoi(optarg); break;
 		case 'm': only = optarg; break;
 		case 'q': no_timeline = 1; break;
+		case 'M': profile_marks = 1; break;
 		default:
 			printf("usage: ksm-bench [-s MIB (256)] [-n NPROC (4)] [-u UNIQUE%% (10)]\n"
 			       "                 [-a MIB: size for ksmd defaults (= -s)]\n"
@@ -957,7 +974,8 @@ int main(int argc, char **argv)
 			       "                 [-R READMIB: merged size for the read latencies (1024)]\n"
 			       "                 [-r REPEAT (3)] [-i IDLE seconds (5; 0: not measured)]\n"
 			       "                 [-m CASES: only these of abcdefghiknrzlps (all but n)]\n"
-			       "                 [-q: no timeline lines (they read pages_sharing between calls)]\n");
+			       "                 [-q: no timeline lines (they read pages_sharing between calls)]\n"
+			       "                 [-M: call getpgid() before and after the measured work (bench/profile)]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
