@@ -35,10 +35,11 @@
  *      baseline for the "CPU after" figures
  *   n  the workload created and destroyed, nothing else (not in the
  *      default cases: bench/profile's baseline)
- *   r  a synchronous merge of SIZE (cases r0, r1): r1 while an unprivileged
- *      process (setuid to nobody) reads the global pages_sharing, the
- *      partition's pages_sharing and one member's /proc/PID/ksm_stat in a
- *      loop, r0 without it (order alternates with the repetition)
+ *   r  a synchronous merge of SIZE (cases r0, r1, r2): r1 while an
+ *      unprivileged process (setuid to nobody) reads the global
+ *      pages_sharing, the partition's pages_sharing and one member's
+ *      /proc/PID/ksm_stat in a loop, r0 without it, r2 with the same loop
+ *      on a plain knob (the control); the order rotates with the repetition
  *   z  c's cost per page at 64 MiB, 128 MiB, ... MAXMIB (cases z64 ...);
  *      after each merge, the latency of one read (pread on an open file)
  *      of the global pages_sharing, the partition's pages_sharing, a
@@ -51,7 +52,8 @@
  * thread's, or for e and f every CPU's busy time but the bench's own) to
  * 99% of the achievable pages_sharing (c, g, h: to the end of the merge
  * calls), pages_sharing then, and for a, b, c, e, f the whole system's busy
- * CPU in the IDLE seconds after.
+ * CPU in the IDLE seconds after (c: after the merge, then again after one
+ * read of the partition's counters).
  *
  * Output, one line per run: "run CASE REP KEY VALUE ... # WHAT", plus
  * "timeline CASE SECONDS PAGES_SHARING" (first repetition only) and
@@ -643,13 +645,19 @@ static void close_parts(int *fd, int nparts)
 	}
 }
 
-/* merge every process of wl, processes i..: partition i / per; timed */
+/*
+ * Merge every process of wl (process i into partition i / per), timed.
+ * The timeline (tl) does not read pages_sharing, which would queue work
+ * in the kernel: it adds up ksm_merge()'s results, the pages of each range
+ * that share a KSM page, whose sum over the processes after the first is
+ * pages_sharing when every process is merged once.
+ */
 static void merge_all(struct workload *wl, int *fd, int per, const char *tl,
 		      struct sync_result *r)
 {
 	double w0, c0;
-	char path[128];
 	unsigned long off;
+	long ret, sum = 0;
 	int i, p;
 
 	r->wall = r->cpu = 0;
@@ -660,14 +668,15 @@ static void merge_all(struct workload *wl, int *fd, int per, const char *tl,
 
 			w0 = now();
 			c0 = thread_cpu();
-			if (syscall(NR_ksm_merge, fd[p], wl->pid[i], wl->addr[i] + off, len) < 0)
+			ret = syscall(NR_ksm_merge, fd[p], wl->pid[i], wl->addr[i] + off, len);
+			if (ret < 0)
 				die("ksm_merge");
 			r->cpu += thread_cpu() - c0;
 			r->wall += now() - w0;
-			if (tl && rep == 1 && !no_timeline) {
-				snprintf(path, sizeof(path), KSM "partition/bench%d/pages_sharing", p);
-				timeline(tl, r->wall, read_long(path));
-			}
+			if (i % per)
+				sum += ret;
+			if (tl)
+				timeline(tl, r->wall, sum);
 		}
 	}
 }
@@ -708,6 +717,7 @@ static void run_sync(const char *cas, const char *what, size_t bytes, int n,
 	struct sync_result r;
 	int fd[64], per = n / nparts;
 	long thp0 = 0, t0 = 0;
+	double ci = 0, cr = 0;
 
 	spawn(&wl, n, bytes / n / psz, unique_pct, flags, -1, 2);
 	r.target = (long)wl.shared * (per - 1) * nparts;
@@ -716,35 +726,53 @@ static void run_sync(const char *cas, const char *what, size_t bytes, int n,
 	open_parts(fd, nparts, 0600);
 	timeline(cas, 0, 0);
 	t0 = touched_sum(n);
-	mark();
+	if (!reads)
+		mark();
 	merge_all(&wl, fd, per, tl ? cas : NULL, &r);
-	mark();
+	if (!reads)
+		mark();
 	if (flags & SP_WRITER)
 		t0 = touched_sum(n) - t0;
+	/* c: the CPU after the merge, then after one read of the counters */
+	if (idle && idle_secs)
+		ci = idle_cpu();
 	part_totals(nparts, &r);
+	if (idle && idle_secs)
+		cr = idle_cpu();
 	print_sync(cas, bytes, n, nparts, &r);
 	if (flags & SP_THP)
 		printf(" thp_kb %ld thp_after_kb %ld", thp0, wl_thp_kb(&wl));
 	if (flags & SP_WRITER)
 		printf(" touched %ld", t0);
-	if (reads)
+	if (reads) {
+		/* -M: the profile of case l is that of the reads */
+		mark();
 		print_read_latencies("bench0", wl.pid[0]);
+		mark();
+	}
 	if (idle && idle_secs)
-		printf(" idle_cpu %.3f idle_secs %d", idle_cpu(), idle_secs);
+		printf(" idle_cpu %.3f idle_read_cpu %.3f idle_secs %d", ci, cr, idle_secs);
 	printf(" # %s\n", what);
 	reap(&wl);
 	close_parts(fd, nparts);
 }
 
 /*
- * r0, r1: a synchronous merge of bytes, r1 with an unprivileged reader of
- * the counters running beside it. The workload processes belong to nobody
- * (the reader may read their ksm_stat), the partition is mode 0644 (it may
- * read its counters).
+ * r0, r1, r2: a synchronous merge of bytes; r1 with an unprivileged reader
+ * of the counters running beside it, r2 with the same reader of a plain
+ * knob (sleep_millisecs) instead: the control, as busy as r1's reader, for
+ * what a spinning process costs the merge by itself on this machine (the
+ * vCPUs are threads of a loaded host). The workload processes belong to
+ * nobody (the reader may read their ksm_stat), the partition is mode 0644
+ * (it may read its counters).
  */
 static void run_reader(const char *cas, size_t bytes, int n, int unique_pct,
 		       int with_reader)
 {
+	static const char *const what[] = {
+		"without a reader", "with an unprivileged reader of the counters",
+		"with an unprivileged reader of a plain knob (control)",
+	};
 	static volatile long *reads;
 	struct workload wl;
 	struct sync_result r;
@@ -778,6 +806,9 @@ static void run_reader(const char *cas, size_t bytes, int n, int unique_pct,
 			snprintf(paths[0], sizeof(paths[0]), KSM "pages_sharing");
 			snprintf(paths[1], sizeof(paths[1]), KSM "partition/bench0/pages_sharing");
 			snprintf(paths[2], sizeof(paths[2]), "/proc/%d/ksm_stat", wl.pid[0]);
+			if (with_reader == 2)
+				for (k = 0; k < 3; k++)
+					snprintf(paths[k], sizeof(paths[k]), KSM "sleep_millisecs");
 			for (k = 0; k < 3; k++)
 				f[k] = open(paths[k], O_RDONLY);
 			reads[2] = 1;	/* started */
@@ -805,9 +836,8 @@ static void run_reader(const char *cas, size_t bytes, int n, int unique_pct,
 	}
 	part_totals(1, &r);
 	print_sync(cas, bytes, n, 1, &r);
-	printf(" reader %d reads %ld read_errors %ld reads_per_s %.1f # synchronous merge %s an unprivileged reader of the counters\n",
-	       with_reader, r0, errs, t0 > 0 ? r0 / t0 : 0,
-	       with_reader ? "with" : "without");
+	printf(" reader %d reads %ld read_errors %ld reads_per_s %.1f # synchronous merge %s\n",
+	       with_reader, r0, errs, t0 > 0 ? r0 / t0 : 0, what[with_reader]);
 	reap(&wl);
 	close_parts(fd, 1);
 }
@@ -1061,11 +1091,12 @@ int main(int argc, char **argv)
 		if (WANT('k') && idle_secs)
 			printf("run k %d idle_cpu %.3f idle_secs %d # nothing running (baseline)\n",
 			       rep, idle_cpu(), idle_secs);
-		if (WANT('r')) {
-			int first = rep % 2;
+		/* r0 r1 r2, then r1 r2 r0, r2 r0 r1, ... */
+		for (int k = 0; WANT('r') && k < 3; k++) {
+			int kind = (rep - 1 + k) % 3;
 
-			run_reader(first ? "r1" : "r0", size * MIB, n, unique, first);
-			run_reader(first ? "r0" : "r1", size * MIB, n, unique, !first);
+			snprintf(cas, sizeof(cas), "r%d", kind);
+			run_reader(cas, size * MIB, n, unique, kind);
 		}
 		for (unsigned long s = 64; s <= maxsize; s *= 2) {
 			int reads = WANT('l') && s == readmib;

@@ -147,7 +147,7 @@ END {
 	printf "the processes except %s%% unique per process (ksmd-default runs a, f: %s MiB).\n", C["unique_pct"], asize
 	printf "Every case ran %s times, interleaved (a b c ... a b c ...), each run on a\n", reps
 	print "fresh workload. Figures: median (min-max) over the runs. Wall time from the"
-	printf "TSC (%s MHz); CPU time is tick-sampled (%s ns clock); CPU is ksmd's (a, b, i),\n", C["tsc_mhz"], C["monotonic_res_ns"]
+	printf "TSC (%s MHz; CLOCK_MONOTONIC resolution %s ns); CPU is ksmd's (a, b, i),\n", C["tsc_mhz"], C["monotonic_res_ns"]
 	print "the calling thread's (c, d, g, h, r, z, p), or every CPU's busy time but the"
 	printf "benchmark's own (e, f, s: the partition's scan work). THP: %s.\n", C["thp_enabled"]
 	print ""
@@ -172,6 +172,9 @@ END {
 	if (have("k"))
 		printf "| k | nothing running (baseline of the column on the right) | - | - | - | - | - | %s |\n", fmt("k", "idle_cpu", "%.2f")
 	print ""
+	if (med("c", "idle_read_cpu") != "")
+		printf "After c, the whole system's busy CPU in the %s s after one read of the partition's counters (pages_sharing, pages_scanned, merge_calls): %s s.\n\n",
+		       idle, fmt("c", "idle_read_cpu", "%.2f")
 	if (have("g"))
 		printf "Running guest (g): %s pages written during the merge (median), %s pages\nsharing at its end against %s for c.\n\n",
 		       fmt("g", "touched", "%d"), fmt("g", "merged", "%d"), fmt("c", "merged", "%d")
@@ -219,12 +222,15 @@ END {
 	}
 	if (have("r0") && have("r1")) {
 		print "A " size " MiB synchronous merge without (r0) and with (r1) an unprivileged process"
-		print "(uid nobody) reading the three counters above in a loop:"
+		print "(uid nobody) reading the three counters above in a loop; r2: the same loop"
+		print "reading a plain knob (the control: what a spinning reader costs by itself):"
 		print ""
-		print "| case | wall (s) | CPU (s) | counter reads per s |"
+		print "| case | wall (s) | CPU (s) | reads per s |"
 		print "|---|---|---|---|"
 		printf "| r0 | %s | %s | - |\n", fmt("r0", "wall", "%.3f"), fmt("r0", "cpu", "%.3f")
 		printf "| r1 | %s | %s | %s |\n", fmt("r1", "wall", "%.3f"), fmt("r1", "cpu", "%.3f"), fmt("r1", "reads_per_s", "%.0f")
+		if (have("r2"))
+			printf "| r2 | %s | %s | %s |\n", fmt("r2", "wall", "%.3f"), fmt("r2", "cpu", "%.3f"), fmt("r2", "reads_per_s", "%.0f")
 		if (med("r1", "read_errors") > 0)
 			printf "\nThe reader's reads failed %s times (median): check the partition's mode.\n", med("r1", "read_errors")
 		print ""
@@ -277,6 +283,9 @@ END {
 	print ""
 	print "| check | limit | measured: median (min-max) | verdict |"
 	print "|---|---|---|---|"
+	target2("wall of the merge with the counter reader (r1) / with the plain-knob reader (r2): the counters' own share",
+		"r1", "wall", "r2", "wall", "<=", 1.1)
+	target1("whole-system CPU in the " idle " s after one read of c's counters (s)", "c", "idle_read_cpu", "<=", 0.02, "%.2f")
 	target2("THP: CPU of the synchronous merge (h) / ksmd at full speed (i)", "h", "cpu", "i", "cpu", "<=", 0.5)
 	target2("THP-backed (h) / 4 KiB pages (c): CPU of the synchronous merge", "h", "cpu", "c", "cpu", "<=", 1.2)
 	target2("running guest (g) / idle workload (c): CPU of the synchronous merge", "g", "cpu", "c", "cpu", "<=", 1.2)
