@@ -825,9 +825,14 @@ static void run_reader(const char *cas, size_t bytes, int n, int unique_pct,
 			usleep(1000);
 		r0 = reads[0];
 	}
+	/* -M: the profile of case r is that of the merge beside the counter reader */
+	if (with_reader == 1)
+		mark();
 	t0 = now();
 	merge_all(&wl, fd, n, NULL, &r);
 	t0 = now() - t0;
+	if (with_reader == 1)
+		mark();
 	r0 = reads[0] - r0;
 	errs = reads[1];
 	if (reader > 0) {
