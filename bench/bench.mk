@@ -27,7 +27,7 @@ $(BENCH)/ksm-bench: $(TOP)/bench/ksm-bench.c
 	$(CC) -static $(CFLAGS) $(WARN) -o $@ $<
 
 bench: deps kernel $(BENCH)/ksm-bench
-	@echo "bench: $(REPEAT) repetitions, up to $(BENCH_MAXMIB) MiB; about $(REPEAT) x 5 minutes under emulation"
+	@echo "bench: $(REPEAT) repetitions, up to $(BENCH_MAXMIB) MiB; about $(REPEAT) x 4 minutes under emulation"
 	{ echo "config host_nproc $$(nproc)"; echo "config host_load_before $$(cut -d' ' -f1-3 /proc/loadavg)"; \
 	  echo "config qemu $$(qemu-system-x86_64 --version | head -n1)"; } >$(BENCH)/raw.txt
 	nice -n 10 $(TOP)/tests/vm/vm-run --mem $(BENCH_MEM) --timeout $(BENCH_TIMEOUT) \
