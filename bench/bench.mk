@@ -8,11 +8,16 @@
 # checks the report's arithmetic).
 #
 #   make bench [REPEAT=3] [BENCH_MAXMIB=2048] [BENCH_ARGS='-m abc ...']
+#   make bench-profile [PROFILE_CASES='c b h'] [PROFILE_MIB=256]
+#
+# bench-profile: instructions of the guest kernel per merged page by
+# function, for one run of each case (bench/profile: a QEMU TCG plugin; perf
+# cannot be used in the test guest), into build/bench/profile/profile.md.
 #
 # BENCH_ARGS passes options to ksm-bench (/extra/ksm-bench -h: -s MIB total,
 # -n processes, -u unique %, -a MIB for ksmd defaults, -P most partitions,
 # -R MIB merged for the read latencies, -i idle seconds, -m which cases).
-.PHONY: bench
+.PHONY: bench bench-profile
 BENCH := $(B)/bench
 REPEAT ?= 3
 BENCH_MAXMIB ?= 2048
@@ -35,3 +40,8 @@ bench: deps kernel $(BENCH)/ksm-bench
 		$(BENCH_ARGS) >>$(BENCH)/raw.txt
 	echo "config host_load_after $$(cut -d' ' -f1-3 /proc/loadavg)" >>$(BENCH)/raw.txt
 	$(TOP)/bench/report $(BENCH)/raw.txt $(BENCH)
+
+PROFILE_CASES ?= c b h
+PROFILE_MIB ?= 256
+bench-profile: deps kernel
+	$(TOP)/bench/profile -s $(PROFILE_MIB) $(BENCH)/profile $(PROFILE_CASES)

@@ -1009,7 +1009,7 @@ int main(int argc, char **argv)
 			       "                 [-R READMIB: merged size for the read latencies (1024)]\n"
 			       "                 [-r REPEAT (3)] [-i IDLE seconds (5; 0: not measured)]\n"
 			       "                 [-m CASES: only these of abcdefghiknrzlps (all but n)]\n"
-			       "                 [-q: no timeline lines (they read pages_sharing between calls)]\n"
+			       "                 [-q: no timeline lines (a, b, e, f read pages_sharing for them)]\n"
 			       "                 [-M: call getpgid() before and after the measured work (bench/profile)]\n");
 			return opt == 'h' ? 0 : 2;
 		}
