@@ -86,9 +86,12 @@
 #ifndef PR_SET_MEMORY_MERGE
 #define PR_SET_MEMORY_MERGE 67
 #endif
-#define NR_ksm_open	463
-#define NR_ksm_merge	464
-#define NR_ksm_unlink	466
+#define NR_ksm_open	990
+#define NR_ksm_merge	991
+#define NR_ksm_unlink	993
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
 #define PR_SET_KSM_PARTITION 0x4b534d50
 
 #define KSM "/sys/kernel/mm/ksm/"
@@ -662,13 +665,18 @@ static void merge_all(struct workload *wl, int *fd, int per, const char *tl,
 
 	r->wall = r->cpu = 0;
 	for (i = 0; i < wl->n; i++) {
+		/* the target is a pidfd (ksm_merge(fd, pidfd, addr, len, flags)) */
+		int pidfd = syscall(SYS_pidfd_open, wl->pid[i], 0);
+
+		if (pidfd < 0)
+			die("pidfd_open");
 		p = i / per;
 		for (off = 0; off < wl->pages * psz; off += CHUNK) {
 			size_t len = wl->pages * psz - off < CHUNK ? wl->pages * psz - off : CHUNK;
 
 			w0 = now();
 			c0 = thread_cpu();
-			ret = syscall(NR_ksm_merge, fd[p], wl->pid[i], wl->addr[i] + off, len);
+			ret = syscall(NR_ksm_merge, fd[p], pidfd, wl->addr[i] + off, len, 0);
 			if (ret < 0)
 				die("ksm_merge");
 			r->cpu += thread_cpu() - c0;
@@ -678,6 +686,7 @@ static void merge_all(struct workload *wl, int *fd, int per, const char *tl,
 			if (tl)
 				timeline(tl, r->wall, sum);
 		}
+		close(pidfd);
 	}
 }
 

@@ -8,7 +8,7 @@
  * never prints, never exits and never installs signal handlers.
  *
  * The partition syscalls (ksm_open, ksm_merge, ksm_unmerge, ksm_unlink)
- * use numbers that other kernels (6.13+) assign to other syscalls, so
+ * have numbers of their own (990-993) that no other kernel uses, and
  * libksm issues them only when /sys/kernel/mm/ksm/partition exists. On
  * any other kernel they fail with ENOSYS without entering the kernel.
  *
@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define LIBKSM_VERSION_MAJOR 1
-#define LIBKSM_VERSION_MINOR 0
+#define LIBKSM_VERSION_MINOR 2
 
 /* ksm_open() flags: the O_ flags they are equal to. */
 #define KSM_CREAT	O_CREAT
@@ -44,10 +44,23 @@ extern "C" {
 int ksm_open(const char *name, int flags, mode_t mode);
 /* Remove the name of partition NAME. */
 int ksm_unlink(const char *name);
+/* ksm_merge_pidfd() flag: the whole address space (addr and len 0). */
+#ifndef KSM_MERGE_ALL
+#define KSM_MERGE_ALL	(1u << 0)	/* = KSM_MERGE_ALL of <linux/ksm.h> */
+#endif
+
 /*
- * Merge (unmerge) the anonymous pages of [addr, addr+size) of process PID
- * (0: the caller) in the partition of FD. addr == 0 && size == 0: the whole
- * address space. Returns the number of pages sharing (unmerged).
+ * Merge (unmerge) the anonymous pages of [addr, addr+len) of the process of
+ * PIDFD (pidfd_open(2)) in the partition of FD, or its whole address space
+ * with flags KSM_MERGE_ALL (addr and len 0). Returns the number of pages
+ * sharing (unmerged). Since 1.2.
+ */
+long ksm_merge_pidfd(int fd, int pidfd, unsigned long addr, size_t len, unsigned int flags);
+long ksm_unmerge_pidfd(int fd, int pidfd, unsigned long addr, size_t len, unsigned int flags);
+/*
+ * The same for process PID (0: the caller), through a pidfd opened for the
+ * call: PID may be reused before that, prefer the pidfd calls.
+ * addr == 0 && size == 0: the whole address space.
  */
 long ksm_merge(int fd, pid_t pid, unsigned long addr, size_t size);
 long ksm_unmerge(int fd, pid_t pid, unsigned long addr, size_t size);

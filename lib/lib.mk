@@ -1,7 +1,7 @@
 # libksm: shared and static library, header, pkg-config file.
 # Included by the top Makefile (TOP, B, CC, CFLAGS, WARN, PREFIX, DESTDIR).
 
-LIBKSM_VERSION := 1.1.0
+LIBKSM_VERSION := 1.2.0
 LIBKSM_SOMAJOR := 1
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include

@@ -9,7 +9,7 @@ SECCOMP_LIBS := $(or $(shell pkg-config --libs libseccomp 2>/dev/null),-lseccomp
 HOST_TEST_PROGS := $(HT)/test_libksm
 HOST_TEST_HELPERS := $(HT)/ksm-probe $(HT)/seccomp-run $(HT)/pfn-count $(HT)/shared-pfns
 HOST_TEST_SCRIPTS := $(TOP)/tests/host/test_ksm_exec.sh $(TOP)/tests/host/test_ksmctl.sh \
-	$(TOP)/tests/host/test_vmm.sh
+	$(TOP)/tests/host/test_vmm.sh $(TOP)/tests/host/test_cover_letter.sh
 
 HOST_TESTS += $(HOST_TEST_PROGS) $(HOST_TEST_SCRIPTS)
 

@@ -99,7 +99,7 @@ done
 ok $all "usage errors: JSON error EINVAL, exit 2 (15 command lines)"
 k merge --global --pid 1; ok $(text_err 2 && grep -q "ksmd run" "$T/err"; echo $?) "merge --global without --wait says what to do"
 k unmerge --global --pid 1; ok $(text_err 2 && grep -q "unmerge-all" "$T/err"; echo $?) "unmerge --global points at ksmd unmerge-all"
-k -j --version; ok $([ $rc = 0 ] && json_ok && [ "$(jq -r .libksm "$T/out")" = 1.1.0 ]; echo $?) "--version -j"
+k -j --version; ok $([ $rc = 0 ] && json_ok && [ "$(jq -r .libksm "$T/out")" = 1.2.0 ]; echo $?) "--version -j"
 
 if [ "$(id -u)" != 0 ] || [ ! -w $KSM_SYSFS/run ]; then
 	for i in $(seq 19 38); do skip "needs root and a writable $KSM_SYSFS"; done

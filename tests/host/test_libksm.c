@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,7 +103,10 @@ static int real_partitions(void)
 	return stat("/sys/kernel/mm/ksm/partition", &st) == 0;
 }
 
-/* in a child under a filter that kills the process on syscalls 463..466 */
+/*
+ * in a child under a filter that kills the process on the syscall numbers of
+ * the series (990..993) and on those of its earlier versions (463..466)
+ */
 static int gated_child(int use_fake)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -112,6 +116,9 @@ static int gated_child(int use_fake)
 		setenv("LIBKSM_SYSFS", root, 1);
 	for (int nr = 463; nr <= 466; nr++)
 		if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0) < 0)
+			_exit(10);
+	for (int nr = 990; nr <= 993; nr++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0) < 0)
 			_exit(10);
 	if (seccomp_load(ctx) < 0)
 		_exit(11);
@@ -128,6 +135,10 @@ static int gated_child(int use_fake)
 	errno = 0;
 	bad |= !(ksm_unmerge_process(3, 1) == -1 && errno == ENOSYS) << 5;
 	bad |= !!(ksm_features() & KSM_FEAT_PARTITION_SYSCALLS) << 6;
+	errno = 0;
+	bad |= !(ksm_merge_pidfd(3, 4, 0, 0, KSM_MERGE_ALL) == -1 && errno == ENOSYS) << 7;
+	errno = 0;
+	bad |= !(ksm_unmerge_pidfd(3, 4, 0, 0, KSM_MERGE_ALL) == -1 && errno == ENOSYS) << 7;	/* exit status: 8 bits */
 	_exit(bad);
 }
 
@@ -153,7 +164,7 @@ int main(void)
 	int n, st;
 	struct stat sb;
 
-	ksft_plan(41);
+	ksft_plan(42);
 
 	/* 1 */
 	ksft_ok(KSM_CREAT == O_CREAT && KSM_EXCL == O_EXCL && KSM_CLOEXEC == O_CLOEXEC,
@@ -220,10 +231,26 @@ int main(void)
 		int r = run_gated(0, &st);
 
 		ksft_ok(r == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-			"no partition sysfs: every syscall wrapper fails ENOSYS without issuing 463-466 (wait status 0x%x)", st);
+			"no partition sysfs: every syscall wrapper fails ENOSYS without issuing 990-993 or 463-466 (wait status 0x%x)", st);
 		r = run_gated(1, &st);
 		ksft_ok(r == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 			"fake LIBKSM_SYSFS with partition/: still no syscall (gate is the real sysfs) (wait status 0x%x)", st);
+	}
+
+	/* 12: the numbers of the series mean nothing to a kernel without it */
+	if (real_partitions()) {
+		ksft_skip("kernel has Selective KSM: its numbers are taken here");
+	} else {
+		struct utsname u;
+		int enosys = 0;
+
+		uname(&u);
+		for (long nr = 990; nr <= 993; nr++) {
+			errno = 0;
+			enosys += syscall(nr, -1, -1, 0, 0, 0) == -1 && errno == ENOSYS;
+		}
+		ksft_ok(enosys == 4, "syscalls 990-993 fail with ENOSYS on this kernel (Linux %s): %d of 4",
+			u.release, enosys);
 	}
 
 	setenv("LIBKSM_SYSFS", root, 1);
@@ -424,7 +451,7 @@ int main(void)
 	}
 
 	/* 39-41 */
-	ksft_ok(ksm_version() && !strcmp(ksm_version(), "1.1.0"), "ksm_version() is 1.1.0");
+	ksft_ok(ksm_version() && !strcmp(ksm_version(), "1.2.0"), "ksm_version() is 1.2.0");
 	{
 		int saved_errno;
 

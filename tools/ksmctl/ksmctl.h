@@ -13,10 +13,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <ksm.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 #include "json.h"
 
@@ -81,6 +86,11 @@ int match(const char *arg, const char *const *cands, int n);
 int match_or_fail(const char *arg, const char *const *cands, int n, const char *what,
 		  const char *hint, struct err *e);
 int parse_pid(const char *s, pid_t *pid, struct err *e);
+/*
+ * A pidfd of process PID (pidfd_open(2)), to name a merge target: once it is
+ * open, PID cannot be reused by another process under it. -1 with errno.
+ */
+int open_pidfd(pid_t pid);
 int parse_ulong(const char *s, int base, unsigned long *out, const char *what, struct err *e);
 int parse_range(const char *s, unsigned long *start, unsigned long *end, struct err *e);
 int check_name(const char *name, struct err *e);

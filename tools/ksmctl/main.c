@@ -185,6 +185,12 @@ int parse_pid(const char *s, pid_t *pid, struct err *e)
 	return 0;
 }
 
+int open_pidfd(pid_t pid)
+{
+	/* pidfds are always close-on-exec */
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
 int parse_ulong(const char *s, int base, unsigned long *out, const char *what, struct err *e)
 {
 	char *end;

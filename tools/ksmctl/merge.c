@@ -136,14 +136,23 @@ static int partition_merge(struct merge_args *a, bool unmerge, struct err *e)
 					  a->range_set ? a->end : 0, unmerge) < 0)
 			goto err;
 	} else {
-		_cleanup_close_ int fd = ksm_open(a->name, O_RDWR | KSM_CLOEXEC, 0);
+		/* The target by pidfd, taken first: from here on pid cannot be reused */
+		_cleanup_close_ int pidfd = open_pidfd(a->pids[0]);
+		_cleanup_close_ int fd = -1;
+		unsigned int flags = a->range_set ? 0 : KSM_MERGE_ALL;
+		unsigned long start = a->range_set ? a->start : 0;
 
+		if (pidfd < 0)
+			return fail(e, 0, errno, errno == ESRCH ? "check the pid" :
+				    errno == EINVAL ? "give the pid of a process, not of one of its threads" : "",
+				    "cannot open a pidfd of pid %d", (int)a->pids[0]);
+		fd = ksm_open(a->name, O_RDWR | KSM_CLOEXEC, 0);
 		if (fd < 0)
 			return fail(e, 0, errno,
 				    errno == ENOENT ? "create it with 'ksmctl partition add NAME'" : perm_hint(errno),
 				    "cannot open partition '%s'", a->name);
-		pages = unmerge ? ksm_unmerge(fd, a->pids[0], a->range_set ? a->start : 0, size)
-				: ksm_merge(fd, a->pids[0], a->range_set ? a->start : 0, size);
+		pages = unmerge ? ksm_unmerge_pidfd(fd, pidfd, start, size, flags)
+				: ksm_merge_pidfd(fd, pidfd, start, size, flags);
 		if (pages < 0)
 			goto err;
 	}

@@ -392,8 +392,25 @@ static void fd_pid_rows(void)
 	int efd = eventfd(0, 0), dirfd = open(PART_DIR "/" PART, O_PATH);
 	int mfd = memfd_create("hb", 0), rd = open(PART_DIR "/" PART "/pages_shared", O_RDONLY);
 	pid_t z = zombie(), dead = dead_pid();
+	int zfd = sys_pidfd_open(z), kfd = sys_pidfd_open(2), deadfd, pidfd_errno = 0;
 	char what[160];
 
+	/* a pidfd that outlived its process: opened, then the child reaped */
+	{
+		pid_t c = fork();
+
+		if (c == 0) {
+			pause();
+			_exit(0);
+		}
+		deadfd = sys_pidfd_open(c);
+		if (deadfd < 0)
+			pidfd_errno = errno;
+		kill(c, SIGKILL);
+		waitpid(c, NULL, 0);
+	}
+	if (zfd < 0)
+		pidfd_errno = errno;
 	close(closed);
 	if (pipe(pip))
 		pip[0] = -1;
@@ -413,25 +430,44 @@ static void fd_pid_rows(void)
 			row_err(what, rfns[f].fn(fds[i].fd, 0, (unsigned long)sample, NSAMPLE * psz),
 				EBADF, false);
 		}
+		/* the target is a pidfd: anything else is EBADF, a dead process ESRCH */
 		const struct {
 			const char *what;
-			long pid;
+			long pidfd;
 			int err;
-		} pids[] = {
-			{ "-1", -1, EINVAL }, { "INT_MIN", INT_MIN, EINVAL }, { "-2 (a group?)", -2, EINVAL },
-			{ "nonexistent", dead, ESRCH }, { "INT_MAX", INT_MAX, ESRCH },
-			{ "4194305 (> pid_max)", 4194305, ESRCH }, { "a zombie", z, ESRCH },
+		} pidfds[] = {
+			{ "-1", -1, EBADF }, { "INT_MIN", INT_MIN, EBADF }, { "closed", closed, EBADF },
+			{ "/dev/null (not a pidfd)", devnull, EBADF }, { "a pipe", pip[0], EBADF },
+			{ "an eventfd (anon inode)", efd, EBADF }, { "the partition fd", pfd, EBADF },
+			{ "1L<<32 (truncated to 0: stdin)", 1L << 32, EBADF },
+			{ "of a zombie", zfd, ESRCH }, { "of a reaped process", deadfd, ESRCH },
 		};
-		for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
-			snprintf(what, sizeof(what), "%s pid %s", rfns[f].name, pids[i].what);
-			row_err(what, rfns[f].fn(pfd, pids[i].pid, 0, 0), pids[i].err, false);
+		for (size_t i = 0; i < sizeof(pidfds) / sizeof(pidfds[0]); i++) {
+			snprintf(what, sizeof(what), "%s pidfd %s", rfns[f].name, pidfds[i].what);
+			if (pidfds[i].err == ESRCH && pidfds[i].pidfd < 0) {
+				tap_skip_row("%s (pidfd_open: %s)", what, strerror(pidfd_errno));
+				continue;
+			}
+			row_err(what, (f ? sys_unmerge_pidfd : sys_merge_pidfd)(pfd, pidfds[i].pidfd, 0, 0,
+										KSM_MERGE_ALL),
+				pidfds[i].err, false);
 		}
-		snprintf(what, sizeof(what), "%s pid 2 (kthreadd)", rfns[f].name);
-		if (is_kthreadd(2))
-			row_err(what, rfns[f].fn(pfd, 2, 0, 0), ESRCH, false);
+		snprintf(what, sizeof(what), "%s pidfd of kthreadd (pid 2)", rfns[f].name);
+		if (is_kthreadd(2) && kfd >= 0)
+			row_err(what, (f ? sys_unmerge_pidfd : sys_merge_pidfd)(pfd, kfd, 0, 0, KSM_MERGE_ALL),
+				ESRCH, false);
 		else
-			tap_skip_row("%s (pid 2 is not kthreadd)", what);
+			tap_skip_row("%s (pid 2 is not kthreadd, or no pidfd)", what);
+		/* the pid-based wrapper: pidfd_open's errors */
+		snprintf(what, sizeof(what), "%s by pid: nonexistent pid -> pidfd_open ESRCH", rfns[f].name);
+		row_err(what, rfns[f].fn(pfd, dead, 0, 0), ESRCH, false);
 	}
+	if (zfd >= 0)
+		close(zfd);
+	if (deadfd >= 0)
+		close(deadfd);
+	if (kfd >= 0)
+		close(kfd);
 	close(devnull);
 	close(pip[0]);
 	close(pip[1]);
@@ -465,11 +501,36 @@ static void range_rows(void)
 	};
 	char what[160];
 
-	for (size_t f = 0; f < 2; f++)
+	/* flags: 0 or KSM_MERGE_ALL, which takes no range */
+	const struct {
+		const char *what;
+		unsigned long addr, len, flags;
+	} badf[] = {
+		{ "flags 0 with addr 0 and len 0 (no longer the whole space)", 0, 0, 0 },
+		{ "flags 2 (unknown)", a, psz, 2 },
+		{ "flags KSM_MERGE_ALL | 2", 0, 0, KSM_MERGE_ALL | 2 },
+		{ "flags 1U<<31", a, psz, 1UL << 31 },
+		{ "flags ~0U", 0, 0, ~0U },
+		{ "KSM_MERGE_ALL with addr", a, 0, KSM_MERGE_ALL },
+		{ "KSM_MERGE_ALL with len", 0, psz, KSM_MERGE_ALL },
+		{ "KSM_MERGE_ALL with a range", a, psz, KSM_MERGE_ALL },
+	};
+	int self = sys_pidfd_open(getpid());
+
+	for (size_t f = 0; f < 2; f++) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			snprintf(what, sizeof(what), "%s %s", rfns[f].name, bad[i].what);
 			row_err(what, rfns[f].fn(pfd, 0, bad[i].addr, bad[i].size), EINVAL, false);
 		}
+		for (size_t i = 0; i < sizeof(badf) / sizeof(badf[0]); i++) {
+			snprintf(what, sizeof(what), "%s %s", rfns[f].name, badf[i].what);
+			row_err(what, (f ? sys_unmerge_pidfd : sys_merge_pidfd)(pfd, self, badf[i].addr,
+										badf[i].len, badf[i].flags),
+				EINVAL, false);
+		}
+	}
+	if (self >= 0)
+		close(self);
 }
 
 /* ------------------------------------------------------ memory kinds */

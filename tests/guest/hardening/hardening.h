@@ -30,10 +30,16 @@
 #include "ksm_test_util.h"
 
 #ifndef __NR_ksm_open
-#define __NR_ksm_open 463
-#define __NR_ksm_merge 464
-#define __NR_ksm_unmerge 465
-#define __NR_ksm_unlink 466
+#define __NR_ksm_open 990
+#define __NR_ksm_merge 991
+#define __NR_ksm_unmerge 992
+#define __NR_ksm_unlink 993
+#endif
+#ifndef KSM_MERGE_ALL
+#define KSM_MERGE_ALL (1U << 0)
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
 #endif
 
 #define CTRL_DIR KSM_SYSFS "/control"
@@ -46,13 +52,54 @@ static inline long sys_open(const char *name, long flags, long mode)
 {
 	return syscall(__NR_ksm_open, name, flags, mode);
 }
+/* The system calls: a pidfd names the target */
+static inline long sys_merge_pidfd(long fd, long pidfd, unsigned long addr, unsigned long len,
+				   unsigned long flags)
+{
+	return syscall(__NR_ksm_merge, fd, pidfd, addr, len, flags);
+}
+static inline long sys_unmerge_pidfd(long fd, long pidfd, unsigned long addr, unsigned long len,
+				     unsigned long flags)
+{
+	return syscall(__NR_ksm_unmerge, fd, pidfd, addr, len, flags);
+}
+static inline int sys_pidfd_open(pid_t pid)
+{
+	return syscall(__NR_pidfd_open, pid, 0);
+}
+/*
+ * By pid, as libksm's ksm_merge() does: a pidfd of PID (0: the caller) for
+ * the call, addr == size == 0 for KSM_MERGE_ALL. The pid rows of the
+ * system call itself use sys_merge_pidfd().
+ */
+static inline long sys_merge_pid(long fd, long pid, unsigned long addr, unsigned long size,
+				 bool unmerge)
+{
+	unsigned long flags = !addr && !size ? KSM_MERGE_ALL : 0;
+	int pidfd, e;
+	long r;
+
+	if (pid < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	pidfd = sys_pidfd_open(pid ? pid : getpid());
+	if (pidfd < 0)
+		return -1;
+	r = unmerge ? sys_unmerge_pidfd(fd, pidfd, addr, size, flags) :
+		      sys_merge_pidfd(fd, pidfd, addr, size, flags);
+	e = errno;
+	close(pidfd);
+	errno = e;
+	return r;
+}
 static inline long sys_merge(long fd, long pid, unsigned long addr, unsigned long size)
 {
-	return syscall(__NR_ksm_merge, fd, pid, addr, size);
+	return sys_merge_pid(fd, pid, addr, size, false);
 }
 static inline long sys_unmerge(long fd, long pid, unsigned long addr, unsigned long size)
 {
-	return syscall(__NR_ksm_unmerge, fd, pid, addr, size);
+	return sys_merge_pid(fd, pid, addr, size, true);
 }
 static inline long sys_unlink(const char *name)
 {

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -39,10 +40,14 @@
 #include <dirent.h>
 #include "ksft.h"
 
-#define NR_ksm_open	463
-#define NR_ksm_merge	464
-#define NR_ksm_unmerge	465
-#define NR_ksm_unlink	466
+#define NR_ksm_open	990
+#define NR_ksm_merge	991
+#define NR_ksm_unmerge	992
+#define NR_ksm_unlink	993
+#define KSM_MERGE_ALL	1U
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
 #define PR_SET_KSM_PARTITION 0x4b534d50
 #define KSM "/sys/kernel/mm/ksm/"
 #define NCHILD 4
@@ -343,10 +348,28 @@ int main(int argc, char **argv)
 				fd = fds[(slot + k) % 8];
 			if (!(rnd() % 6))
 				fd = rnd() % 2 ? (long)(rnd() % 64) : -1L;
+		{
+			/* the target: mostly a pidfd of a random pid, else any fd */
+			long pid = rand_pid(), pidfd;
+			unsigned long flags;
+			bool opened = false;
+
+			if (pid > 0 && rnd() % 8) {
+				pidfd = syscall(SYS_pidfd_open, pid, 0);
+				opened = pidfd >= 0;
+			} else {
+				pidfd = rnd() % 2 ? (long)(rnd() % 64) : pid;
+			}
 			rand_range(&a, &len);
-			r = syscall(rnd() % 3 ? NR_ksm_merge : NR_ksm_unmerge, fd, rand_pid(), a, len);
+			flags = rnd() % 8 ? (rnd() % 3 ? 0 : KSM_MERGE_ALL) : rnd();
+			if (flags == KSM_MERGE_ALL && rnd() % 4)
+				a = len = 0;
+			r = syscall(rnd() % 3 ? NR_ksm_merge : NR_ksm_unmerge, fd, pidfd, a, len, flags);
 			count(1, r);
+			if (opened)
+				close(pidfd);
 			break;
+		}
 		case 4:
 			r = syscall(NR_ksm_unlink, rand_name(buf));
 			count(2, r);

@@ -62,10 +62,14 @@
 #include "../../lib/ksm_test_util.h"
 #include "../../lib/ksm_invariant.h"
 
-#define NR_ksm_open	463
-#define NR_ksm_merge	464
-#define NR_ksm_unmerge	465
-#define NR_ksm_unlink	466
+#define NR_ksm_open	990
+#define NR_ksm_merge	991
+#define NR_ksm_unmerge	992
+#define NR_ksm_unlink	993
+#define KSM_MERGE_ALL	1U
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open	434
+#endif
 #define PR_SET_KSM_PARTITION 0x4b534d50
 #define PART "hb_stress"
 #define MAXPROC 16
@@ -256,6 +260,7 @@ static void worker(unsigned int s, struct shared_stats *stats, int ready_fd,
 
 static struct shared_stats *stats;	/* MAXPROC * 4 slots, reused */
 static pid_t wpid[MAXPROC];
+static int wpidfd[MAXPROC];	/* the merge target: a pidfd of wpid[k] */
 static int wslot[MAXPROC], next_slot;
 
 /* Workers k odd join the partition of join_fd */
@@ -283,6 +288,9 @@ static pid_t start_worker(int k, int join_fd)
 	}
 	close(fds[0]);
 	wpid[k] = pid;
+	wpidfd[k] = syscall(SYS_pidfd_open, pid, 0);
+	if (wpidfd[k] < 0)
+		return -1;
 	return pid;
 }
 
@@ -291,6 +299,7 @@ static int stop_worker(int k)
 	int status;
 
 	kill(wpid[k], SIGTERM);
+	close(wpidfd[k]);
 	if (waitpid(wpid[k], &status, 0) < 0)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -426,20 +435,20 @@ int main(int argc, char **argv)
 		long ret;
 
 		if (op < 8) {
-			ret = syscall(NR_ksm_merge, fd, wpid[k], 0, 0);
+			ret = syscall(NR_ksm_merge, fd, wpidfd[k], 0, 0, KSM_MERGE_ALL);
 			if (ret >= 0) {
 				merges++;
 				merged_pages += ret;
 			} else if (errno == EBUSY && oldfd >= 0) {
 				/* still a member of the removed partition */
 				busy++;
-				syscall(NR_ksm_unmerge, oldfd, wpid[k], 0, 0);
+				syscall(NR_ksm_unmerge, oldfd, wpidfd[k], 0, 0, KSM_MERGE_ALL);
 			} else if (errno != EBUSY) {
 				errors++;
 				ksft_diag("ksm_merge of worker %d: %s", k, strerror(errno));
 			}
 		} else if (op < 12) {
-			ret = syscall(NR_ksm_unmerge, fd, wpid[k], 0, 0);
+			ret = syscall(NR_ksm_unmerge, fd, wpidfd[k], 0, 0, KSM_MERGE_ALL);
 			if (ret >= 0)
 				unmerges++;
 			else
@@ -448,7 +457,7 @@ int main(int argc, char **argv)
 			/* remove the partition; a fresh one takes its name */
 			if (oldfd >= 0) {
 				for (int j = 0; j < nproc; j++)
-					syscall(NR_ksm_unmerge, oldfd, wpid[j], 0, 0);
+					syscall(NR_ksm_unmerge, oldfd, wpidfd[j], 0, 0, KSM_MERGE_ALL);
 				close(oldfd);
 			}
 			oldfd = fd;

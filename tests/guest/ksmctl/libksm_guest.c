@@ -15,10 +15,15 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <ksm.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 #include "../../host/ksft.h"
 #include "../../lib/ksm_test_util.h"
@@ -173,7 +178,7 @@ int main(void)
 	if (geteuid() != 0)
 		ksft_exit_skip("needs root");
 	umask(022);
-	ksft_plan(37);
+	ksft_plan(40);
 
 	/* ksm_open argument checks */
 	memset(name64, 'n', 64);
@@ -250,6 +255,42 @@ int main(void)
 		ksft_ok(expect(ksm_merge(fd, dead, 0, 0), ESRCH) && expect(ksm_merge(fd, 2, 0, 0), ESRCH),
 			"reaped pid, kernel thread (kthreadd): ESRCH");
 		close(devnull);
+	}
+
+	/* the pidfd calls of LIBKSM_1.2 */
+	{
+		int self = syscall(SYS_pidfd_open, getpid(), 0), devnull = open("/dev/null", O_RDWR);
+		pid_t dead = fork();
+		int deadfd;
+
+		if (dead == 0) {
+			pause();
+			_exit(0);
+		}
+		deadfd = syscall(SYS_pidfd_open, dead, 0);
+		kill(dead, SIGKILL);
+		waitpid(dead, NULL, 0);
+		r = ksm_merge_pidfd(fd, self, (unsigned long)same, 64 * psz, 0);
+		ksft_ok(r == 64 && distinct_pfns(same, 64) == 1 && merging_pages(0) >= 64,
+			"ksm_merge_pidfd(own pidfd, range of 64 identical pages, 0) = %ld; one PFN", r);
+		r = ksm_unmerge_pidfd(fd, self, 0, 0, KSM_MERGE_ALL);
+		n = ksm_partition_info("lg-a", &pi);
+		ksft_ok(r >= 64 && distinct_pfns(same, 64) == 64 && n == 0 && pi.members == 0,
+			"ksm_unmerge_pidfd(KSM_MERGE_ALL) = %ld: 64 PFNs again, the process left (members %llu)",
+			r, (unsigned long long)pi.members);
+		ksft_ok(expect(ksm_merge_pidfd(fd, self, 0, 0, 0), EINVAL) &&
+			expect(ksm_merge_pidfd(fd, self, 0, 0, 2), EINVAL) &&
+			expect(ksm_merge_pidfd(fd, self, (unsigned long)same, psz, KSM_MERGE_ALL), EINVAL) &&
+			expect(ksm_unmerge_pidfd(fd, self, 0, psz, KSM_MERGE_ALL), EINVAL) &&
+			expect(ksm_merge_pidfd(fd, devnull, 0, 0, KSM_MERGE_ALL), EBADF) &&
+			expect(ksm_merge_pidfd(fd, -1, 0, 0, KSM_MERGE_ALL), EBADF) &&
+			deadfd >= 0 && expect(ksm_merge_pidfd(fd, deadfd, 0, 0, KSM_MERGE_ALL), ESRCH),
+			"pidfd calls: 0/0 without KSM_MERGE_ALL, unknown flags, KSM_MERGE_ALL with a range: EINVAL; "
+			"non-pidfd: EBADF; pidfd of a reaped process: ESRCH");
+		close(self);
+		close(devnull);
+		if (deadfd >= 0)
+			close(deadfd);
 	}
 
 	/* EBUSY: the global domain, another partition */
