@@ -106,8 +106,16 @@ struct ksm_partition_info {
 	uint32_t run;		 /* 1: scanning, 0: synchronous merging only */
 	uint32_t pages_to_scan;	 /* pages per run of the scan (0: no background scanning) */
 	uint32_t sleep_millisecs; /* pause between runs */
+	/*
+	 * The global knobs max_page_sharing and merge_across_nodes when the
+	 * partition was created, which its trees keep using: 0 and 0 on
+	 * kernels that do not show them; merge_across_nodes is 1 on kernels
+	 * without NUMA.
+	 */
+	uint32_t max_page_sharing;
+	uint32_t merge_across_nodes;
 	uint32_t reserved32;	 /* zero */
-	uint64_t reserved[5];	 /* zero; room for later counters */
+	uint64_t reserved[4];	 /* zero; room for later counters */
 };
 
 /* Read the counters of partition NAME (ENOENT: no such partition; ENOSYS: no Selective KSM). */

@@ -590,6 +590,19 @@ KSM_EXPORT int ksm_partition_info(const char *name, struct ksm_partition_info *i
 	if (partition_get_ull(name, "gid", &v) < 0)
 		return -1;
 	info->gid = v;
+	/* The knobs of the partition's creation: absent on older kernels */
+	if (partition_get_ull(name, "max_page_sharing", &v) == 0) {
+		info->max_page_sharing = v > UINT32_MAX ? UINT32_MAX : v;
+		/* No merge_across_nodes without CONFIG_NUMA: one pair of trees */
+		if (partition_get_ull(name, "merge_across_nodes", &v) == 0)
+			info->merge_across_nodes = v != 0;
+		else if (errno == ENOENT)
+			info->merge_across_nodes = 1;
+		else
+			return -1;
+	} else if (errno != ENOENT) {
+		return -1;
+	}
 	/* Background scanning: absent before partition membership, then all 0 */
 	if (partition_get_ull(name, "pages_to_scan", &v) < 0)
 		return errno == ENOENT ? 0 : -1;

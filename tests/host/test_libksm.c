@@ -164,7 +164,7 @@ int main(void)
 	int n, st;
 	struct stat sb;
 
-	ksft_plan(42);
+	ksft_plan(44);
 
 	/* 1 */
 	ksft_ok(KSM_CREAT == O_CREAT && KSM_EXCL == O_EXCL && KSM_CLOEXEC == O_CLOEXEC,
@@ -255,13 +255,22 @@ int main(void)
 
 	setenv("LIBKSM_SYSFS", root, 1);
 
-	/* 12-16: partition info */
+	/* 12-18: partition info */
 	memset(&pi, 0xff, sizeof(pi));
 	ksft_ok(ksm_partition_info("alpha", &pi) == 0 && !strcmp(pi.name, "alpha") &&
 		pi.pages_shared == 10 && pi.pages_sharing == 11 && pi.pages_unshared == 12 &&
 		pi.pages_scanned == 13 && pi.merge_calls == 14 && pi.members == 15 &&
-		pi.mode == 0640 && pi.uid == 1000 && pi.gid == 100 && pi.reserved[0] == 0,
-		"ksm_partition_info reads every counter, octal mode, uid, gid");
+		pi.mode == 0640 && pi.uid == 1000 && pi.gid == 100 && pi.reserved[0] == 0 &&
+		pi.max_page_sharing == 0 && pi.merge_across_nodes == 0 && pi.reserved32 == 0,
+		"ksm_partition_info reads every counter, octal mode, uid, gid (no knobs: 0, 0)");
+	put("partition/alpha/max_page_sharing", "2\n");
+	ksft_ok(ksm_partition_info("alpha", &pi) == 0 && pi.max_page_sharing == 2 &&
+		pi.merge_across_nodes == 1,
+		"max_page_sharing of the partition's creation; no merge_across_nodes file (no NUMA): 1");
+	put("partition/alpha/merge_across_nodes", "0\n");
+	ksft_ok(ksm_partition_info("alpha", &pi) == 0 && pi.max_page_sharing == 2 &&
+		pi.merge_across_nodes == 0 && pi.reserved32 == 0 && pi.reserved[3] == 0,
+		"merge_across_nodes of the partition's creation");
 	errno = 0;
 	ksft_ok(ksm_partition_info("nope", &pi) == -1 && errno == ENOENT, "unknown partition: ENOENT");
 	errno = 0;
@@ -274,7 +283,7 @@ int main(void)
 	ksft_ok(ksm_partition_info("beta", &pi) == -1 && errno == EINVAL, "malformed counter '12abc': EINVAL");
 	put("partition/beta/members", "21\n");
 
-	/* 17-18: list */
+	/* 19-20: list */
 	n = ksm_partition_list(&names);
 	ksft_ok(n == 3 && names && !strcmp(names[0], "alpha") && !strcmp(names[1], "beta") &&
 		!strcmp(names[2], "gamma") && names[3] == NULL,
@@ -284,7 +293,7 @@ int main(void)
 	errno = 0;
 	ksft_ok(ksm_partition_list(NULL) == -1 && errno == EINVAL, "ksm_partition_list(NULL): EINVAL");
 
-	/* 19-22: sysfs writes */
+	/* 21-24: sysfs writes */
 	ksft_ok(ksm_partition_add("delta") == 0 && !strcmp(slurp("control/add_partition"), "delta"),
 		"ksm_partition_add writes the name to control/add_partition");
 	ksft_ok(ksm_partition_remove("gamma") == 0 && !strcmp(slurp("control/remove_partition"), "gamma"),
@@ -297,7 +306,7 @@ int main(void)
 		"ksm_partition_trigger(whole, unmerge) writes 'PID' to trigger_unmerge");
 	errno = 0;
 
-	/* 23-26: generic sysfs access */
+	/* 25-28: generic sysfs access */
 	put("run", "1\n");
 	put("advisor_mode", "[none] scan-time\n");
 	ksft_ok(ksm_sysfs_get("advisor_mode", buf, sizeof(buf)) == 16 && !strcmp(buf, "[none] scan-time"),
@@ -323,7 +332,7 @@ int main(void)
 		ksm_sysfs_get_ull("pages_to_scan", &u) == 0 && u == 4242,
 		"ksm_sysfs_set_ull / ksm_sysfs_get_ull round trip");
 
-	/* 27-29: global state from the fake tree */
+	/* 29-31: global state from the fake tree */
 	put("general_profit", "-8192\n");
 	put("full_scans", "7\n");
 	memset(&g, 0, sizeof(g));
@@ -346,7 +355,7 @@ int main(void)
 	errno = 0;
 	ksft_ok(ksm_global_read(&g) == -1 && errno == ENOENT, "no 'run' (no KSM): ENOENT");
 
-	/* 30: no partition dir in the tree: ENOSYS */
+	/* 32: no partition dir in the tree: ENOSYS */
 	{
 		char p[PATH_MAX * 2];
 
@@ -368,7 +377,7 @@ int main(void)
 			return KSFT_FAIL;
 	}
 
-	/* 31-32: the real global state */
+	/* 33-34: the real global state */
 	if (feat & KSM_FEAT_KSM) {
 		int ok = ksm_global_read(&g) == 0;
 		unsigned long long pts = 0, msh = 0;
@@ -385,7 +394,7 @@ int main(void)
 		ksft_skip("no KSM in this kernel");
 	}
 
-	/* 33-37: processes */
+	/* 35-39: processes */
 	errno = 0;
 	ksft_ok(ksm_proc_stat(-1, &ps) == -1 && errno == EINVAL, "ksm_proc_stat(pid -1): EINVAL");
 	errno = 0;
@@ -434,7 +443,7 @@ int main(void)
 		}
 	}
 
-	/* 38: partition membership, on a kernel without it (stock) */
+	/* 40: partition membership, on a kernel without it (stock) */
 	if (ksm_features() & KSM_FEAT_PARTITION_JOIN) {
 		ksft_skip("ksm_join on a stock kernel: this kernel has partition membership");
 	} else {
@@ -450,7 +459,7 @@ int main(void)
 			"ksm_join(-1) EBADF; ksm_join and ksm_leave fail (EINVAL) without kernel support (%d %d)", e1, e2);
 	}
 
-	/* 39-41 */
+	/* 42-44 */
 	ksft_ok(ksm_version() && !strcmp(ksm_version(), "1.2.0"), "ksm_version() is 1.2.0");
 	{
 		int saved_errno;

@@ -48,6 +48,10 @@ static void json_partition(const struct ksm_partition_info *pi)
 		jw_kuint(jw, "sleep_millisecs", pi->sleep_millisecs);
 		jw_kuint(jw, "full_scans", pi->full_scans);
 	}
+	if (pi->max_page_sharing) {
+		jw_kuint(jw, "max_page_sharing", pi->max_page_sharing);
+		jw_kuint(jw, "merge_across_nodes", pi->merge_across_nodes);
+	}
 	jw_kstr(jw, "mode", mode);
 	jw_kuint(jw, "uid", pi->uid);
 	jw_kuint(jw, "gid", pi->gid);
@@ -104,7 +108,10 @@ static int cmd_partition_add(int argc, char **argv, struct err *e)
 		_cleanup_close_ int fd = ksm_open(name, KSM_CREAT | KSM_EXCL | KSM_CLOEXEC, mode);
 
 		if (fd < 0)
-			return fail(e, 0, errno, errno == EEXIST ? "pick another name" : "",
+			return fail(e, 0, errno,
+				    errno == EEXIST ? "pick another name" :
+				    errno == EDQUOT ? "the owner has max_partitions_per_user partitions "
+						      "(/sys/kernel/mm/ksm/max_partitions_per_user)" : "",
 				    "cannot create partition '%s'", name);
 	}
 	if (json_out) {
@@ -261,6 +268,10 @@ static int cmd_partition_show(int argc, char **argv, struct err *e)
 	if (pi.pages_to_scan) {
 		printf("  scan            %s (%u pages every %u ms, %llu passes)\n", pi.run ? "running" : "stopped",
 		       pi.pages_to_scan, pi.sleep_millisecs, (unsigned long long)pi.full_scans);
+	}
+	if (pi.max_page_sharing) {
+		printf("  knobs           max_page_sharing=%u merge_across_nodes=%u (at creation)\n",
+		       pi.max_page_sharing, pi.merge_across_nodes);
 	}
 	printf("  mode            %s\n", mode);
 	printf("  uid             %u\n", (unsigned)pi.uid);

@@ -82,7 +82,9 @@ ok $([ $rc = 0 ] && [ "$(j .pages_merged)" = 100 ] && [ "${a3%% first=*}" = "pre
 	[ "${a3##* first=}" != "${a1##* first=}" ]; echo $?) "merge kc-b --range: exactly the 100 pages, isolated from kc-a's page ($a3)"
 k -j partition show kc-a
 ok $([ $rc = 0 ] && [ "$(j .members)" = 2 ] && [ "$(j .pages_shared)" -ge 1 ] && [ "$(j .pages_sharing)" -ge 199 ] && \
-	[ "$(j .merge_calls)" = 2 ]; echo $?) "partition show kc-a: members 2, shared $(j .pages_shared), sharing $(j .pages_sharing), calls 2"
+	[ "$(j .merge_calls)" = 2 ] && [ "$(j .max_page_sharing)" = "$(cat /sys/kernel/mm/ksm/max_page_sharing)" ] && \
+	[ "$(j .merge_across_nodes)" = "$(cat /sys/kernel/mm/ksm/merge_across_nodes 2>/dev/null || echo 1)" ]; echo $?) \
+	"partition show kc-a: members 2, shared $(j .pages_shared), sharing $(j .pages_sharing), calls 2, knobs of its creation $(j .max_page_sharing)/$(j .merge_across_nodes)"
 k -j status --pid $P1
 ok $([ "$(j .ksm_merging_pages)" = "$(merging $P1)" ] && [ "$(j .ksm_merge_any)" != true ]; echo $?) "status --pid: ksm_stat of a partition member (ksm_merge_any not true) ($(tr "\n" " " < "$T/out"); $(tr "\n" " " < /proc/$P1/ksm_stat))"
 
