@@ -66,7 +66,7 @@ static char *map_pages(int n, int fill)
 	madvise(p, n * psz, MADV_NOHUGEPAGE);
 	/*
 	 * Not inherited by the helper children: a merge of a child would have
-	 * to copy every COW-shared page first (kernel patch 0006; the
+	 * to copy every COW-shared page first (kernel patch 0005; the
 	 * kselftest's "fork cow" tests cover that case).
 	 */
 	madvise(p, n * psz, MADV_DONTFORK);
