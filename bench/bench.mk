@@ -17,7 +17,7 @@
 # BENCH_ARGS passes options to ksm-bench (/extra/ksm-bench -h: -s MIB total,
 # -n processes, -u unique %, -a MIB for ksmd defaults, -P most partitions,
 # -R MIB merged for the read latencies, -i idle seconds, -m which cases).
-.PHONY: bench bench-profile
+.PHONY: bench bench-profile bench-memcmp
 BENCH := $(B)/bench
 REPEAT ?= 3
 BENCH_MAXMIB ?= 2048
@@ -45,3 +45,12 @@ PROFILE_CASES ?= c b h
 PROFILE_MIB ?= 256
 bench-profile: deps kernel
 	$(TOP)/bench/profile -s $(PROFILE_MIB) $(BENCH)/profile $(PROFILE_CASES)
+
+# bench-memcmp: the native cost of memcmp_pages()'s loop (kernel patch 0004)
+# against the generic memcmp(), in user space on the host (no guest).
+$(BENCH)/memcmp-pages: $(TOP)/bench/memcmp-pages.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -fno-tree-vectorize -fno-builtin $(WARN) -o $@ $<
+
+bench-memcmp: $(BENCH)/memcmp-pages
+	$(BENCH)/memcmp-pages 7

@@ -204,7 +204,12 @@ static void tenant(bool attacker, int cmd, int res)
 	while (read(cmd, &c, 1) == 1) {
 		switch (c) {
 		case 'm':
-			sh->val[0] = ksm_merge(fd, 0, 0, 0);
+			/*
+			 * Its pages of values only: two zero-filled pages of its
+			 * heap or stack would merge in its own partition, which
+			 * is no channel (seen on the debug kernel).
+			 */
+			sh->val[0] = ksm_merge(fd, 0, (unsigned long)mem, n * PSZ);
 			sh->err = errno;
 			break;
 		case 's':
@@ -352,7 +357,7 @@ int main(void)
 	sh->val[1] = 0;
 	ask(&atk, 's');
 	memfree[0] = field("/proc/meminfo", "MemFree");
-	ask(&atk, 'm'); /* the attacker merges its own partition: nothing to share there */
+	ask(&atk, 'm'); /* the attacker merges its copies in its own partition: nothing to share there */
 	ask(&vic, 'm');
 	sh->val[1] = 1;
 	ask(&atk, 's');
