@@ -159,7 +159,8 @@ static char *partition_list(void)
 	char *s = calloc(1, 1);
 
 	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
+		/* ".x" is a valid partition name, only . and .. are not */
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		len += strlen(e->d_name) + 2;
 		s = realloc(s, len);
@@ -179,7 +180,8 @@ static int remove_new_partitions(const char *before)
 	int n = 0;
 
 	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
+		/* ".x" is a valid partition name, only . and .. are not */
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		snprintf(key, sizeof(key), "/%s/", e->d_name);
 		if (strstr(before, key))

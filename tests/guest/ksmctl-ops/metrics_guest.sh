@@ -55,7 +55,7 @@ ok $([ $r = 0 ] && [ "${a1%% first=*}" = "present=100 distinct=1" ] && [ "${a1##
 
 "$KSMCTL" metrics > "$T/m" 2> "$T/err"; rc=$?
 ok $([ $rc = 0 ] && [ ! -s "$T/err" ] && [ "$(val ksm_partitions_supported "$T/m")" = 1 ] && \
-	[ "$(val ksm_partitions "$T/m")" = "$(ls $S/partition | wc -l)" ]; echo $?) \
+	[ "$(val ksm_partitions "$T/m")" = "$(ls -A $S/partition | wc -l)" ]; echo $?) \
 	"metrics: exit 0, ksm_partitions_supported 1, ksm_partitions $(val ksm_partitions "$T/m")"
 
 # every sample belongs to the family of the last # TYPE line, each family once, HELP before TYPE
