@@ -150,6 +150,12 @@ static void child_main(unsigned long a)
 	}
 }
 
+/* A directory entry of partition/: ".x" is a valid name, . and .. are not */
+static bool is_partition_name(const char *name)
+{
+	return strcmp(name, ".") && strcmp(name, "..");
+}
+
 /* the partitions that exist, as one string of "/NAME/" */
 static char *partition_list(void)
 {
@@ -159,8 +165,7 @@ static char *partition_list(void)
 	char *s = calloc(1, 1);
 
 	while (d && (e = readdir(d))) {
-		/* ".x" is a valid partition name, only . and .. are not */
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (!is_partition_name(e->d_name))
 			continue;
 		len += strlen(e->d_name) + 2;
 		s = realloc(s, len);
@@ -180,8 +185,7 @@ static int remove_new_partitions(const char *before)
 	int n = 0;
 
 	while (d && (e = readdir(d))) {
-		/* ".x" is a valid partition name, only . and .. are not */
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (!is_partition_name(e->d_name))
 			continue;
 		snprintf(key, sizeof(key), "/%s/", e->d_name);
 		if (strstr(before, key))
