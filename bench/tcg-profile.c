@@ -7,10 +7,11 @@
  *
  *   qemu-system-x86_64 -plugin tcg-profile.so,out=FILE[,mark=VADDR] ...
  *
- * At exit FILE gets "VADDR INSNS" lines: the start of a block and the
- * instructions it executed (its length times its executions; inline
+ * At exit FILE gets "VADDR INSNS EXECS" lines: the start of a block, the
+ * instructions it executed (its length times its executions) and its
+ * executions (for the block at a function's address: its calls); inline
  * counters, not atomic across vCPUs: a few counts may be lost under
- * MTTCG). Only kernel addresses (the upper half) are counted. With mark=,
+ * MTTCG. Only kernel addresses (the upper half) are counted. With mark=,
  * every execution of the block at VADDR (the entry of a syscall that the
  * benchmark calls around what it measures) also writes the counts so far
  * to FILE.1, FILE.2, ...: the difference of two is that window's profile.
@@ -49,6 +50,7 @@ EXPORT int qemu_plugin_version = 1;
 struct block {
 	uint64_t vaddr;
 	uint64_t insns;
+	uint64_t execs;
 };
 
 static struct block *table;
@@ -86,8 +88,10 @@ static void dump(const char *path)
 	}
 	for (i = 0; i < SLOTS; i++)
 		if (table[i].insns)
-			fprintf(f, "%llx %llu\n", (unsigned long long)table[i].vaddr,
-				(unsigned long long)table[i].insns);
+			fprintf(f, "%llx %llu %llu\n",
+				(unsigned long long)table[i].vaddr,
+				(unsigned long long)table[i].insns,
+				(unsigned long long)table[i].execs);
 	fclose(f);
 }
 
@@ -111,10 +115,13 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	pthread_mutex_lock(&lock);
 	b = slot(vaddr);
 	pthread_mutex_unlock(&lock);
-	if (b)
+	if (b) {
 		qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
 							 &b->insns,
 							 qemu_plugin_tb_n_insns(tb));
+		qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+							 &b->execs, 1);
+	}
 	if (mark && vaddr == mark)
 		qemu_plugin_register_vcpu_tb_exec_cb(tb, marked, QEMU_PLUGIN_CB_NO_REGS, NULL);
 }
