@@ -31,6 +31,10 @@
  *   h  c on THP-backed memory (2 MiB aligned, MADV_HUGEPAGE before the
  *      pages are touched)
  *   i  b on THP-backed memory
+ *   j  h with 1/16 of each THP's pages shared across the processes (the
+ *      first 32 of each 2 MiB), the rest unique: too few for a partition to
+ *      split the THP (khugepaged/max_ptes_shared, 256 by default)
+ *   t  i on j's workload
  *   k  nothing: the whole system's busy CPU over the idle window, the
  *      baseline for the "CPU after" figures
  *   n  the workload created and destroyed, nothing else (not in the
@@ -48,9 +52,9 @@
  *   p  c with 1 to MAXPARTS partitions of 4 processes (cases p1 ...)
  *   s  the partition scan's cost per page (pages_to_scan 100,
  *      sleep_millisecs 0) at 64 MiB, 256 MiB, 1 GiB (cases s64 ...)
- * For a, b, c, e, f, g, h, i: wall and CPU time (ksmd's, the calling
+ * For a, b, c, e, f, g, h, i, j, t: wall and CPU time (ksmd's, the calling
  * thread's, or for e and f every CPU's busy time but the bench's own) to
- * 99% of the achievable pages_sharing (c, g, h: to the end of the merge
+ * 99% of the achievable pages_sharing (c, g, h, j: to the end of the merge
  * calls), pages_sharing then, and for a, b, c, e, f the whole system's busy
  * CPU in the IDLE seconds after (c: after the merge, then again after one
  * read of the partition's counters).
@@ -289,6 +293,7 @@ static void find_ksmd(void)
 enum {
 	SP_MERGE_ANY = 1,	/* PR_SET_MEMORY_MERGE first (ksmd) */
 	SP_THP = 2,		/* 2 MiB aligned, MADV_HUGEPAGE */
+	SP_SPARSE = 16,		/* shared: 1/16 of each 2 MiB, not a prefix */
 	SP_WRITER = 4,		/* write 1% of the pages per second */
 	SP_NOBODY = 8,		/* drop to uid nobody once filled */
 };
@@ -303,15 +308,36 @@ struct workload {
 /* writes done by each writer (SP_WRITER), shared with the children */
 static volatile long *touched;
 
-static void fill(char *p, size_t pages, size_t shared, unsigned long seed,
-		 unsigned long common)
+/* Whether page i of a process is one of the pages shared across them */
+static int is_shared(size_t i, size_t shared, int flags)
+{
+	size_t hp = HPAGE / psz;
+
+	if (flags & SP_SPARSE)
+		return i % hp < hp / 16;
+	return i < shared;
+}
+
+static size_t count_shared(size_t pages, size_t shared, int flags)
+{
+	size_t i, n = 0;
+
+	if (!(flags & SP_SPARSE))
+		return shared;
+	for (i = 0; i < pages; i++)
+		n += is_shared(i, shared, flags);
+	return n;
+}
+
+static void fill(char *p, size_t pages, size_t shared, int flags,
+		 unsigned long seed, unsigned long common)
 {
 	size_t i, j;
 
 	for (i = 0; i < pages; i++) {
 		uint64_t *w = (uint64_t *)(p + i * psz);
-		uint64_t x = i < shared ? (common << 40) + i + 1 :
-					  (seed << 32) + i + 1;
+		uint64_t x = is_shared(i, shared, flags) ?
+			     (common << 40) + i + 1 : (seed << 32) + i + 1;
 
 		for (j = 0; j < (size_t)psz / 8; j++)
 			w[j] = (x + j) * 0x9e3779b97f4a7c15ULL;
@@ -375,11 +401,13 @@ static void spawn(struct workload *wl, int n, size_t pages, int unique_pct,
 		  int flags, int join_fd, unsigned long seed)
 {
 	unsigned long common = seed * 7919 + rep;
+	size_t shared;
 	int i;
 
 	wl->n = n;
 	wl->pages = pages;
-	wl->shared = pages - pages * unique_pct / 100;
+	shared = pages - pages * unique_pct / 100;
+	wl->shared = count_shared(pages, shared, flags);
 	memset((void *)touched, 0, MAXPROC * sizeof(*touched));
 	for (i = 0; i < n; i++) {
 		int fds[2];
@@ -414,7 +442,7 @@ static void spawn(struct workload *wl, int n, size_t pages, int unique_pct,
 			} else {
 				madvise(p, len, MADV_NOHUGEPAGE);
 			}
-			fill(p, pages, wl->shared,
+			fill(p, pages, shared, flags,
 			     (seed * 64 + rep) * MAXPROC + i + 1, common);
 			if (flags & SP_NOBODY) {
 				/* a process of the unprivileged user, whose
@@ -989,7 +1017,7 @@ int main(int argc, char **argv)
 	unsigned long size = 256, asize = 0, maxsize = 2048, maxparts = 64, readmib = 1024;
 	long saved_pts, saved_sleep, saved_run;
 	int n = 4, unique = 10, repeat = 3, opt;
-	const char *only = "abcdefghikrzlps";
+	const char *only = "abcdefghijtkrzlps";
 
 	while ((opt = getopt(argc, argv, "s:n:u:a:S:P:R:r:i:m:qMh")) != -1) {
 		switch (opt) {
@@ -1011,7 +1039,7 @@ int main(int argc, char **argv)
 			       "                 [-S MAXMIB (2048)] [-P MAXPARTS (64)]\n"
 			       "                 [-R READMIB: merged size for the read latencies (1024)]\n"
 			       "                 [-r REPEAT (3)] [-i IDLE seconds (5; 0: not measured)]\n"
-			       "                 [-m CASES: only these of abcdefghiknrzlps (all but n)]\n"
+			       "                 [-m CASES: only these of abcdefghijtknrzlps (all but n)]\n"
 			       "                 [-q: no timeline lines (a, b, e, f read pages_sharing for them)]\n"
 			       "                 [-M: call getpgid() before and after the measured work (bench/profile)]\n");
 			return opt == 'h' ? 0 : 2;
@@ -1088,6 +1116,12 @@ int main(int argc, char **argv)
 		if (WANT('i'))
 			run_ksmd("i", "ksmd at full speed, THP-backed memory (MADV_HUGEPAGE)",
 				 size * MIB, n, unique, 20000, 0, 600, SP_THP, 0);
+		if (WANT('j'))
+			run_sync("j", "synchronous merge of THP-backed memory, 1/16 of each THP shared",
+				 size * MIB, n, 1, unique, SP_THP | SP_SPARSE, 0, 0, 0);
+		if (WANT('t'))
+			run_ksmd("t", "ksmd at full speed, THP-backed memory, 1/16 of each THP shared",
+				 size * MIB, n, unique, 20000, 0, 600, SP_THP | SP_SPARSE, 0);
 		if (WANT('n')) {
 			struct workload wl;
 

@@ -159,8 +159,8 @@ END {
 		printf "Guest kernel: %s.\n\n", C["kernel"]
 	print "| case | what | wall to 99% (s) | CPU to 99% (s) | pages_sharing / achievable | pages examined | MiB per CPU s | CPU in the " idle " s after (s) |"
 	print "|---|---|---|---|---|---|---|---|"
-	split("a b c d e f g h i", M, " ")
-	for (j = 1; j <= 9; j++) {
+	split("a b c d e f g h i j t", M, " ")
+	for (j = 1; j <= 11; j++) {
 		c = M[j]
 		if (!have(c))
 			continue
@@ -181,6 +181,10 @@ END {
 	if (have("h") || have("i"))
 		printf "THP (h, i): AnonHugePages before the merge %s kB (h), %s kB (i); after %s kB (h), %s kB (i).\n\n",
 		       fmt("h", "thp_kb", "%d"), fmt("i", "thp_kb", "%d"), fmt("h", "thp_after_kb", "%d"), fmt("i", "thp_after_kb", "%d")
+	if (have("j") || have("t"))
+		printf "THP, 1/16 of each shared (j, t): AnonHugePages before the merge %s kB (j), %s kB (t); after %s kB (j), %s kB (t); pages_sharing %s (j), %s (t).\n\n",
+		       fmt("j", "thp_kb", "%d"), fmt("t", "thp_kb", "%d"), fmt("j", "thp_after_kb", "%d"), fmt("t", "thp_after_kb", "%d"),
+		       fmt("j", "merged", "%d"), fmt("t", "merged", "%d")
 
 	zmax = 0
 	for (j = 1; j <= ncase; j++)
