@@ -293,9 +293,9 @@ static void find_ksmd(void)
 enum {
 	SP_MERGE_ANY = 1,	/* PR_SET_MEMORY_MERGE first (ksmd) */
 	SP_THP = 2,		/* 2 MiB aligned, MADV_HUGEPAGE */
-	SP_SPARSE = 16,		/* shared: 1/16 of each 2 MiB, not a prefix */
 	SP_WRITER = 4,		/* write 1% of the pages per second */
 	SP_NOBODY = 8,		/* drop to uid nobody once filled */
+	SP_SPARSE = 16,		/* shared: 1/16 of each 2 MiB, not a prefix */
 };
 
 struct workload {
