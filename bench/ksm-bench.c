@@ -35,6 +35,9 @@
  *      first 32 of each 2 MiB), the rest unique: too few for a partition to
  *      split the THP (khugepaged/max_ptes_shared, 256 by default)
  *   t  i on j's workload
+ *   u  the partition's scan (as s, 100 pages a pass) on j's workload, to
+ *      the end of its first full pass: every pass but the first of a THP
+ *      starts inside it
  *   k  nothing: the whole system's busy CPU over the idle window, the
  *      baseline for the "CPU after" figures
  *   n  the workload created and destroyed, nothing else (not in the
@@ -52,7 +55,7 @@
  *   p  c with 1 to MAXPARTS partitions of 4 processes (cases p1 ...)
  *   s  the partition scan's cost per page (pages_to_scan 100,
  *      sleep_millisecs 0) at 64 MiB, 256 MiB, 1 GiB (cases s64 ...)
- * For a, b, c, e, f, g, h, i, j, t: wall and CPU time (ksmd's, the calling
+ * For a, b, c, e, f, g, h, i, j, t (u, s: to the first full pass): wall and CPU time (ksmd's, the calling
  * thread's, or for e and f every CPU's busy time but the bench's own) to
  * 99% of the achievable pages_sharing (c, g, h, j: to the end of the merge
  * calls), pages_sharing then, and for a, b, c, e, f the whole system's busy
@@ -904,28 +907,31 @@ static long part_get(const char *name, const char *file)
  * pages scanned by then.
  */
 static void run_scan(const char *cas, const char *what, size_t bytes, int n,
-		     int unique_pct, long pages_to_scan, long sleep_ms,
+		     int unique_pct, int flags, long pages_to_scan, long sleep_ms,
 		     double limit, int report)
 {
 	const char *name = "bench-scan";
 	struct workload wl;
 	double t0, c0, t99 = -1, c99 = 0, ci = -1, last = -1;
-	long target, ps = 0, scanned = -1;
+	long target, ps = 0, scanned = -1, thp0;
 	int fd;
 
 	syscall(NR_ksm_unlink, name);
 	fd = syscall(NR_ksm_open, name, O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		die("ksm_open");
-	spawn(&wl, n, bytes / n / psz, unique_pct, 0, fd, 4);
+	spawn(&wl, n, bytes / n / psz, unique_pct, flags, fd, 4);
 	target = achievable(&wl);
+	thp0 = wl_thp_kb(&wl);
 	part_set(name, "pages_to_scan", pages_to_scan);
 	part_set(name, "sleep_millisecs", sleep_ms);
 	c0 = others_cpu();
+	mark();
 	t0 = now();
 	part_set(name, "run", 1);
 	while (!report && now() - t0 < limit) {
 		if (part_get(name, "full_scans") >= 1) {
+			mark();
 			t99 = now() - t0;
 			c99 = others_cpu() - c0;
 			scanned = part_get(name, "pages_scanned");
@@ -942,6 +948,7 @@ static void run_scan(const char *cas, const char *what, size_t bytes, int n,
 			last = t;
 		}
 		if (ps >= target * 99 / 100) {
+			mark();
 			t99 = now() - t0;
 			c99 = others_cpu() - c0;
 			scanned = part_get(name, "pages_scanned");
@@ -949,8 +956,10 @@ static void run_scan(const char *cas, const char *what, size_t bytes, int n,
 		}
 		usleep(100000);
 	}
-	if (t99 < 0)
+	if (t99 < 0) {
+		mark();
 		c99 = others_cpu() - c0;
+	}
 	if (report && idle_secs) {
 		ci = idle_cpu();
 		timeline(cas, now() - t0, part_get(name, "pages_sharing"));
@@ -960,6 +969,8 @@ static void run_scan(const char *cas, const char *what, size_t bytes, int n,
 	       target, bytes, scanned, scanned > 0 ? c99 * 1e6 / scanned : 0);
 	if (report && idle_secs)
 		printf(" idle_cpu %.3f idle_secs %d", ci, idle_secs);
+	if (flags & SP_THP)
+		printf(" thp_kb %ld thp_after_kb %ld", thp0, wl_thp_kb(&wl));
 	printf(" # %s\n", what);
 	part_set(name, "run", 0);
 	reap(&wl);
@@ -1017,7 +1028,7 @@ int main(int argc, char **argv)
 	unsigned long size = 256, asize = 0, maxsize = 2048, maxparts = 64, readmib = 1024;
 	long saved_pts, saved_sleep, saved_run;
 	int n = 4, unique = 10, repeat = 3, opt;
-	const char *only = "abcdefghijtkrzlps";
+	const char *only = "abcdefghijtukrzlps";
 
 	while ((opt = getopt(argc, argv, "s:n:u:a:S:P:R:r:i:m:qMh")) != -1) {
 		switch (opt) {
@@ -1039,7 +1050,7 @@ int main(int argc, char **argv)
 			       "                 [-S MAXMIB (2048)] [-P MAXPARTS (64)]\n"
 			       "                 [-R READMIB: merged size for the read latencies (1024)]\n"
 			       "                 [-r REPEAT (3)] [-i IDLE seconds (5; 0: not measured)]\n"
-			       "                 [-m CASES: only these of abcdefghijtknrzlps (all but n)]\n"
+			       "                 [-m CASES: only these of abcdefghijtuknrzlps (all but n)]\n"
 			       "                 [-q: no timeline lines (a, b, e, f read pages_sharing for them)]\n"
 			       "                 [-M: call getpgid() before and after the measured work (bench/profile)]\n");
 			return opt == 'h' ? 0 : 2;
@@ -1103,10 +1114,10 @@ int main(int argc, char **argv)
 			run_hash(size * MIB, n, unique);
 		if (WANT('e'))
 			run_scan("e", "the partition's background scan at full speed (pages_to_scan 20000, sleep_millisecs 0)",
-				 size * MIB, n, unique, 20000, 0, 600, 1);
+				 size * MIB, n, unique, 0, 20000, 0, 600, 1);
 		if (WANT('f'))
 			run_scan("f", "the partition's background scan, default settings (pages_to_scan 100, sleep_millisecs 20)",
-				 asize * MIB, n, unique, 100, 20, 600, 1);
+				 asize * MIB, n, unique, 0, 100, 20, 600, 1);
 		if (WANT('g'))
 			run_sync("g", "synchronous merge of a running guest (1% of the pages written per second)",
 				 size * MIB, n, 1, unique, SP_WRITER, 0, 0, 0);
@@ -1122,6 +1133,9 @@ int main(int argc, char **argv)
 		if (WANT('t'))
 			run_ksmd("t", "ksmd at full speed, THP-backed memory, 1/16 of each THP shared",
 				 size * MIB, n, unique, 20000, 0, 600, SP_THP | SP_SPARSE, 0);
+		if (WANT('u'))
+			run_scan("u", "the partition's scan to its first full pass, THP-backed memory, 1/16 of each THP shared (pages_to_scan 100, sleep_millisecs 0)",
+				 size * MIB, n, unique, SP_THP | SP_SPARSE, 100, 0, 600, 0);
 		if (WANT('n')) {
 			struct workload wl;
 
@@ -1163,7 +1177,7 @@ int main(int argc, char **argv)
 		for (unsigned long s = 64; WANT('s') && s <= 1024; s *= 4) {
 			snprintf(cas, sizeof(cas), "s%lu", s);
 			run_scan(cas, "the partition's scan to its first full pass (pages_to_scan 100, sleep_millisecs 0)",
-				 s * MIB, n, unique, 100, 0, 600, 0);
+				 s * MIB, n, unique, 0, 100, 0, 600, 0);
 		}
 	}
 

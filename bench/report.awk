@@ -149,7 +149,7 @@ END {
 	print "fresh workload. Figures: median (min-max) over the runs. Wall time from the"
 	printf "TSC (%s MHz; CLOCK_MONOTONIC resolution %s ns); CPU is ksmd's (a, b, i),\n", C["tsc_mhz"], C["monotonic_res_ns"]
 	print "the calling thread's (c, d, g, h, r, z, p), or every CPU's busy time but the"
-	printf "benchmark's own (e, f, s: the partition's scan work). THP: %s.\n", C["thp_enabled"]
+	printf "benchmark's own (e, f, s, u: the partition's scan work). THP: %s.\n", C["thp_enabled"]
 	print ""
 
 	if ("host_load_before" in C)
@@ -159,8 +159,8 @@ END {
 		printf "Guest kernel: %s.\n\n", C["kernel"]
 	print "| case | what | wall to 99% (s) | CPU to 99% (s) | pages_sharing / achievable | pages examined | MiB per CPU s | CPU in the " idle " s after (s) |"
 	print "|---|---|---|---|---|---|---|---|"
-	split("a b c d e f g h i j t", M, " ")
-	for (j = 1; j <= 11; j++) {
+	split("a b c d e f g h i j t u", M, " ")
+	for (j = 1; j <= 12; j++) {
 		c = M[j]
 		if (!have(c))
 			continue
@@ -185,6 +185,9 @@ END {
 		printf "THP, 1/16 of each shared (j, t): AnonHugePages before the merge %s kB (j), %s kB (t); after %s kB (j), %s kB (t); pages_sharing %s (j), %s (t).\n\n",
 		       fmt("j", "thp_kb", "%d"), fmt("t", "thp_kb", "%d"), fmt("j", "thp_after_kb", "%d"), fmt("t", "thp_after_kb", "%d"),
 		       fmt("j", "merged", "%d"), fmt("t", "merged", "%d")
+	if (have("u"))
+		printf "THP, 1/16 of each shared, the partition's scan (u): AnonHugePages before %s kB, after its first full pass %s kB; %s us of CPU per page scanned.\n\n",
+		       fmt("u", "thp_kb", "%d"), fmt("u", "thp_after_kb", "%d"), fmt("u", "us_per_page", "%.2f")
 
 	zmax = 0
 	for (j = 1; j <= ncase; j++)
