@@ -55,12 +55,13 @@
  *   p  c with 1 to MAXPARTS partitions of 4 processes (cases p1 ...)
  *   s  the partition scan's cost per page (pages_to_scan 100,
  *      sleep_millisecs 0) at 64 MiB, 256 MiB, 1 GiB (cases s64 ...)
- * For a, b, c, e, f, g, h, i, j, t (u, s: to the first full pass): wall and CPU time (ksmd's, the calling
- * thread's, or for e and f every CPU's busy time but the bench's own) to
- * 99% of the achievable pages_sharing (c, g, h, j: to the end of the merge
- * calls), pages_sharing then, and for a, b, c, e, f the whole system's busy
- * CPU in the IDLE seconds after (c: after the merge, then again after one
- * read of the partition's counters).
+ * For a, b, c, e, f, g, h, i, j, t, u, s: wall and CPU time (ksmd's, the
+ * calling thread's, or for e, f, u, s every CPU's busy time but the bench's
+ * own) to 99% of the achievable pages_sharing (c, g, h, j: to the end of
+ * the merge calls; u, s: to the end of the scan's first full pass),
+ * pages_sharing then, and for a, b, c, e, f the whole system's busy CPU in
+ * the IDLE seconds after (c: after the merge, then again after one read of
+ * the partition's counters).
  *
  * Output, one line per run: "run CASE REP KEY VALUE ... # WHAT", plus
  * "timeline CASE SECONDS PAGES_SHARING" (first repetition only) and
